@@ -1,0 +1,45 @@
+import pg from 'pg';
+
+export interface PoolSettings {
+  connectionString: string;
+  max?: number;
+  /** Application name shown in pg_stat_activity. */
+  applicationName?: string;
+  /**
+   * A transaction left open holds back the global log's watermark for every reader on the
+   * server, so an idle one is ended by PostgreSQL after this long.
+   */
+  idleInTransactionTimeoutMs?: number;
+  statementTimeoutMs?: number;
+}
+
+export function createPool(settings: PoolSettings): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: settings.connectionString,
+    max: settings.max ?? 10,
+    application_name: settings.applicationName,
+    idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs ?? 30_000,
+    statement_timeout: settings.statementTimeoutMs ?? 60_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client's connection can drop (server restart); the pool replaces it, the error
+  // must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Runs fn in a transaction on one client; rolls back and rethrows on error. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Entry point of the root npm scripts. Plain JavaScript with no dependencies, because it runs on
+// a fresh clone before anything is installed: it installs what is missing, then hands over.
+const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..', '..');
+const stampFile = path.join(root, 'node_modules', '.park-install-stamp');
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+
+function mustRun(command, args, options) {
+  const status = run(command, args, options);
+  if (status !== 0) process.exit(status);
+}
+
+function lockDigest() {
+  return crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(root, 'package-lock.json')))
+    .update(fs.readFileSync(path.join(root, 'package.json')))
+    .digest('hex');
+}
+
+/** npm ci when node_modules is missing or older than package-lock.json; code generation after. */
+function ensureInstalled() {
+  const digest = lockDigest();
+  const installed = fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === digest;
+  if (!installed) {
+    console.log('installing dependencies (npm ci) ...');
+    mustRun('npm', ['ci', '--no-audit', '--no-fund']);
+    fs.writeFileSync(stampFile, digest);
+  }
+  if (!fs.existsSync(path.join(root, 'packages', 'contracts', 'src', 'gen', 'index.ts'))) {
+    mustRun('npm', ['run', '--silent', 'generate']);
+  }
+}
+
+/** Runs a TypeScript entry point from source, resolving workspace packages to their sources. */
+function runTs(file, args) {
+  return run(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(root, file), ...args]);
+}
+
+const [command, ...args] = process.argv.slice(2);
+ensureInstalled();
+switch (command) {
+  case 'test':
+    process.exit(run(process.execPath, [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), ...args]));
+    break;
+  case 'infra:up':
+    process.exit(runTs('tools/infra/src/cli.ts', ['up']));
+    break;
+  case 'infra:down':
+    process.exit(runTs('tools/infra/src/cli.ts', ['down']));
+    break;
+  case 'start':
+    mustRun('npm', ['run', '--silent', 'build']);
+    process.exit(runTs('tools/infra/src/cli.ts', ['up']));
+    break;
+  case 'bench':
+    process.exit(runTs('tools/bench/src/cli.ts', args));
+    break;
+  default:
+    console.error(`unknown command ${command}: use test, start, infra:up, infra:down or bench`);
+    process.exit(2);
+}

@@ -1,0 +1,6 @@
+export * from './stack';
+export { kafkaAnswers, startLocalKafka, stopLocalKafka, localKafkaSettings, kafkaLogFile } from './kafka';
+export { postgresAnswers, ensureDatabases, databaseUrl, redact } from './postgres';
+export { redisAnswers } from './redis';
+export { waitFor, withTimeout } from './wait';
+export { repoRoot, workDir } from './paths';
