@@ -1,0 +1,6 @@
+export * from './environment';
+export * from './database';
+export * from './private-postgres';
+export * from './kafka';
+export * from './eventually';
+export { containerEngineAnswers } from './docker';
