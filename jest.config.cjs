@@ -7,4 +7,5 @@ module.exports = {
   globalTeardown: '<rootDir>/packages/testing/src/global-teardown.ts',
   reporters: ['default', '<rootDir>/packages/testing/src/summary-reporter.cjs'],
   maxWorkers: 3,
+  testTimeout: 60_000,
 };

@@ -20,7 +20,6 @@ function workspaceJestConfig(dir) {
     testEnvironmentOptions: { customExportConditions: ['development', 'node', 'require', 'default'] },
     transform: { '^.+\\.ts$': swcTransform },
     testMatch: ['<rootDir>/src/**/*.test.ts'],
-    testTimeout: 60_000,
   };
 }
 
