@@ -97,8 +97,14 @@ export class ConsumerRunner {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
         const { topic, partition } = batch;
+        // The batch's own commit, given offsets, commits them even while the consumer is
+        // stopping; consumer.commitOffsets would silently skip the shutdown commit then.
+        const commit = async (offset: string) => {
+          await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
+          this.committed.set(`${topic}:${partition}`, offset);
+        };
         let uncommitted: string | undefined;
         let lastCommit = Date.now();
         for (const message of batch.messages) {
@@ -107,13 +113,13 @@ export class ConsumerRunner {
           resolveOffset(message.offset);
           uncommitted = (BigInt(message.offset) + 1n).toString();
           if (Date.now() - lastCommit >= this.commitIntervalMs) {
-            await this.commit(topic, partition, uncommitted);
+            await commit(uncommitted);
             uncommitted = undefined;
             lastCommit = Date.now();
           }
           await heartbeat();
         }
-        if (uncommitted !== undefined) await this.commit(topic, partition, uncommitted);
+        if (uncommitted !== undefined) await commit(uncommitted);
       },
     });
   }
@@ -132,11 +138,6 @@ export class ConsumerRunner {
       this.stop().then(() => done(), done);
     };
     for (const signal of signals) process.on(signal, handler);
-  }
-
-  private async commit(topic: string, partition: number, offset: string): Promise<void> {
-    await this.consumer.commitOffsets([{ topic, partition, offset }]);
-    this.committed.set(`${topic}:${partition}`, offset);
   }
 
   private toConsumed(topic: string, partition: number, message: KafkaMessage): ConsumedMessage {
