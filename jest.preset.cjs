@@ -17,7 +17,9 @@ function workspaceJestConfig(dir) {
     displayName: path.basename(dir),
     rootDir: dir,
     testEnvironment: 'node',
-    testEnvironmentOptions: { customExportConditions: ['development', 'node', 'require', 'default'] },
+    testEnvironmentOptions: {
+      customExportConditions: ['development', 'node', 'require', 'default'],
+    },
     transform: { '^.+\\.ts$': swcTransform },
     testMatch: ['<rootDir>/src/**/*.test.ts'],
   };

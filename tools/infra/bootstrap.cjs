@@ -2,12 +2,10 @@
 // Entry point of the root npm scripts. Plain JavaScript with no dependencies, because it runs on
 // a fresh clone before anything is installed: it installs what is missing, then hands over.
 const { spawnSync } = require('node:child_process');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..', '..');
-const stampFile = path.join(root, 'node_modules', '.park-install-stamp');
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
@@ -20,22 +18,18 @@ function mustRun(command, args, options) {
   if (status !== 0) process.exit(status);
 }
 
-function lockDigest() {
-  return crypto
-    .createHash('sha256')
-    .update(fs.readFileSync(path.join(root, 'package-lock.json')))
-    .update(fs.readFileSync(path.join(root, 'package.json')))
-    .digest('hex');
-}
-
-/** npm ci when node_modules is missing or older than package-lock.json; code generation after. */
+/**
+ * npm ci when node_modules is missing or older than package-lock.json (npm writes its hidden
+ * lockfile, node_modules/.package-lock.json, after every install); code generation after.
+ */
 function ensureInstalled() {
-  const digest = lockDigest();
-  const installed = fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === digest;
-  if (!installed) {
+  const hiddenLock = path.join(root, 'node_modules', '.package-lock.json');
+  const lock = path.join(root, 'package-lock.json');
+  const stale =
+    !fs.existsSync(hiddenLock) || fs.statSync(lock).mtimeMs > fs.statSync(hiddenLock).mtimeMs;
+  if (stale) {
     console.log('installing dependencies (npm ci) ...');
     mustRun('npm', ['ci', '--no-audit', '--no-fund']);
-    fs.writeFileSync(stampFile, digest);
   }
   if (!fs.existsSync(path.join(root, 'packages', 'contracts', 'src', 'gen', 'index.ts'))) {
     mustRun('npm', ['run', '--silent', 'generate']);
@@ -44,14 +38,22 @@ function ensureInstalled() {
 
 /** Runs a TypeScript entry point from source, resolving workspace packages to their sources. */
 function runTs(file, args) {
-  return run(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(root, file), ...args]);
+  return run(process.execPath, [
+    '--conditions=development',
+    '--import',
+    'tsx',
+    path.join(root, file),
+    ...args,
+  ]);
 }
 
 const [command, ...args] = process.argv.slice(2);
 ensureInstalled();
 switch (command) {
   case 'test':
-    process.exit(run(process.execPath, [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), ...args]));
+    process.exit(
+      run(process.execPath, [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), ...args]),
+    );
     break;
   case 'infra:up':
     process.exit(runTs('tools/infra/src/cli.ts', ['up']));

@@ -6,7 +6,10 @@ type Queryable = Pick<Pool | PoolClient, 'query'>;
 /** Durable positions of processors in the global log. */
 export const checkpoints = {
   async load(db: Queryable, processor: string, forUpdate = false): Promise<LogPosition> {
-    await db.query('INSERT INTO processor_checkpoints (processor) VALUES ($1) ON CONFLICT DO NOTHING', [processor]);
+    await db.query(
+      'INSERT INTO processor_checkpoints (processor) VALUES ($1) ON CONFLICT DO NOTHING',
+      [processor],
+    );
     const { rows } = await db.query<{ transaction_id: string; global_position: string }>(
       `SELECT transaction_id, global_position FROM processor_checkpoints WHERE processor = $1${forUpdate ? ' FOR UPDATE' : ''}`,
       [processor],

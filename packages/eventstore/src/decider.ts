@@ -54,12 +54,18 @@ export class CommandHandler<Command, Event extends DomainEvent, State> {
     const snapshot = await this.loadSnapshot(streamId);
     let state = snapshot?.state ?? this.decider.initialState();
     const events = await this.store.readStream(streamId, { afterVersion: snapshot?.version ?? 0 });
-    for (const recorded of events) state = this.decider.evolve(state, toDomainEvent<Event>(recorded));
-    const version = events.length > 0 ? events[events.length - 1]!.streamVersion : (snapshot?.version ?? 0);
+    for (const recorded of events)
+      state = this.decider.evolve(state, toDomainEvent<Event>(recorded));
+    const version =
+      events.length > 0 ? events[events.length - 1]!.streamVersion : (snapshot?.version ?? 0);
     return { state, version, replayed: events.length };
   }
 
-  async handle(streamId: string, command: Command, metadata: EventMetadata = {}): Promise<CommandResult<Event, State>> {
+  async handle(
+    streamId: string,
+    command: Command,
+    metadata: EventMetadata = {},
+  ): Promise<CommandResult<Event, State>> {
     for (let attempt = 1; ; attempt++) {
       const { state, version, replayed } = await this.load(streamId);
       const events = this.decider.decide(command, state);
@@ -70,18 +76,21 @@ export class CommandHandler<Command, Event extends DomainEvent, State> {
           events.map((event) => ({ type: event.type, data: toJson(event), metadata })),
           version === 0 ? 'no_stream' : version,
         );
-        const next = events.reduce(this.decider.evolve, state);
+        const next = events.reduce((s, event) => this.decider.evolve(s, event), state);
         if (this.options.snapshots && replayed + events.length >= this.options.snapshots.every) {
           await this.saveSnapshot(streamId, next, result.nextVersion);
         }
         return { events, state: next, version: result.nextVersion };
       } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError) || attempt >= this.maxAttempts) throw error;
+        if (!(error instanceof WrongExpectedVersionError) || attempt >= this.maxAttempts)
+          throw error;
       }
     }
   }
 
-  private async loadSnapshot(streamId: string): Promise<{ state: State; version: number } | undefined> {
+  private async loadSnapshot(
+    streamId: string,
+  ): Promise<{ state: State; version: number } | undefined> {
     const policy = this.options.snapshots;
     if (!policy) return undefined;
     const { rows } = await this.store.pool.query<{ stream_version: string; state: JsonObject }>(
@@ -89,7 +98,9 @@ export class CommandHandler<Command, Event extends DomainEvent, State> {
       [streamId, policy.stateVersion],
     );
     const row = rows[0];
-    return row ? { state: policy.deserialize(row.state), version: Number(row.stream_version) } : undefined;
+    return row
+      ? { state: policy.deserialize(row.state), version: Number(row.stream_version) }
+      : undefined;
   }
 
   private async saveSnapshot(streamId: string, state: State, version: number): Promise<void> {

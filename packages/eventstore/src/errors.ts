@@ -10,7 +10,9 @@ export class WrongExpectedVersionError extends Error {
   ) {
     super(
       `stream ${streamId}: expected version ${String(expected)}, ` +
-        (actual === undefined ? 'but a concurrent append won' : `but it is at ${actual === 0 ? 'no stream' : actual}`),
+        (actual === undefined
+          ? 'but a concurrent append won'
+          : `but it is at ${actual === 0 ? 'no stream' : actual}`),
     );
   }
 }

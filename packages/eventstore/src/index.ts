@@ -1,9 +1,20 @@
 export * from './types';
 export * from './errors';
 export * from './upcasting';
-export { EventStore, positionOf, type EventStoreOptions, type AppendOptions, type ReadStreamOptions } from './event-store';
+export {
+  EventStore,
+  positionOf,
+  type EventStoreOptions,
+  type AppendOptions,
+  type ReadStreamOptions,
+} from './event-store';
 export { createPool, inTransaction, type PoolSettings } from './pool';
 export { migrate, eventStoreMigrationsDir, type MigrateOptions } from './migrations';
 export { checkpoints } from './checkpoints';
-export { LogProcessor, type ProcessorOptions, type ProcessorMode, type ProcessorState } from './processor';
+export {
+  LogProcessor,
+  type ProcessorOptions,
+  type ProcessorMode,
+  type ProcessorState,
+} from './processor';
 export * from './decider';

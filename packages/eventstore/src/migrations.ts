@@ -33,7 +33,8 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
       });
       return applied.map((migration) => migration.name);
     } catch (error) {
-      const lockedByAnother = error instanceof Error && /Another migration is already running/.test(error.message);
+      const lockedByAnother =
+        error instanceof Error && /Another migration is already running/.test(error.message);
       if (!lockedByAnother || attempt >= 50) throw error;
       await sleep(200);
     }

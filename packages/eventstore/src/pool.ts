@@ -29,7 +29,10 @@ export function createPool(settings: PoolSettings): pg.Pool {
 }
 
 /** Runs fn in a transaction on one client; rolls back and rethrows on error. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

@@ -28,7 +28,10 @@ export interface ProcessorOptions {
  * batch but never loses it.
  */
 export type ProcessorMode =
-  | { kind: 'projection'; handle: (events: RecordedEvent[], client: pg.PoolClient) => Promise<void> }
+  | {
+      kind: 'projection';
+      handle: (events: RecordedEvent[], client: pg.PoolClient) => Promise<void>;
+    }
   | {
       kind: 'at-least-once';
       handle: (events: RecordedEvent[]) => Promise<void>;
@@ -199,7 +202,10 @@ export class LogProcessor {
     const woken = new Promise<void>((resolve) => {
       this.wake = resolve;
     });
-    await Promise.race([woken, sleep(ms, undefined, { signal: controller.signal }).catch(() => undefined)]);
+    await Promise.race([
+      woken,
+      sleep(ms, undefined, { signal: controller.signal }).catch(() => undefined),
+    ]);
     controller.abort();
     this.wake = undefined;
     this.notified = false;

@@ -1,5 +1,6 @@
 /** JSON that survives a round trip through jsonb: no bigint, no Date, no undefined. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
 /** Context carried with every event: who caused it and the trace it belongs to. */

@@ -19,7 +19,10 @@ export class Upcasters {
       if (this.byKey.has(key)) throw new Error(`two upcasters for ${key}`);
       this.byKey.set(key, upcaster);
       const target = upcaster.fromSchemaVersion + 1;
-      this.latest.set(upcaster.eventType, Math.max(this.latest.get(upcaster.eventType) ?? 1, target));
+      this.latest.set(
+        upcaster.eventType,
+        Math.max(this.latest.get(upcaster.eventType) ?? 1, target),
+      );
     }
   }
 

@@ -11,7 +11,11 @@ export interface KafkaSettings {
   clientId: string;
   /** TLS and SASL are configuration: set them and nothing else changes. */
   ssl?: boolean;
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  sasl?: {
+    mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    username: string;
+    password: string;
+  };
   logLevel?: LogLevel;
 }
 
@@ -42,13 +46,18 @@ export function createKafka(settings: KafkaSettings): Kafka {
 
 /** Kafka settings from the environment: KAFKA_BROKERS, KAFKA_SSL, KAFKA_SASL_*, KAFKA_LOG_LEVEL. */
 export function kafkaSettingsFromEnv(clientId: string, env = process.env): KafkaSettings {
-  const mechanism = env.KAFKA_SASL_MECHANISM as NonNullable<KafkaSettings['sasl']>['mechanism'] | undefined;
+  const mechanism = env.KAFKA_SASL_MECHANISM as
+    NonNullable<KafkaSettings['sasl']>['mechanism'] | undefined;
   return {
     clientId,
     brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((broker) => broker.trim()),
     ssl: env.KAFKA_SSL === 'true',
     sasl: mechanism
-      ? { mechanism, username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' }
+      ? {
+          mechanism,
+          username: env.KAFKA_SASL_USERNAME ?? '',
+          password: env.KAFKA_SASL_PASSWORD ?? '',
+        }
       : undefined,
     logLevel: (env.KAFKA_LOG_LEVEL as LogLevel | undefined) ?? 'warn',
   };

@@ -97,12 +97,21 @@ export class ConsumerRunner {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+      eachBatch: async ({
+        batch,
+        resolveOffset,
+        heartbeat,
+        isRunning,
+        isStale,
+        commitOffsetsIfNecessary,
+      }) => {
         const { topic, partition } = batch;
         // The batch's own commit, given offsets, commits them even while the consumer is
         // stopping; consumer.commitOffsets would silently skip the shutdown commit then.
         const commit = async (offset: string) => {
-          await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
+          await commitOffsetsIfNecessary({
+            topics: [{ topic, partitions: [{ partition, offset }] }],
+          });
           this.committed.set(`${topic}:${partition}`, offset);
         };
         let uncommitted: string | undefined;
@@ -132,7 +141,10 @@ export class ConsumerRunner {
   }
 
   /** Stops cleanly on SIGTERM/SIGINT, then calls done (for example process.exit). */
-  stopOnSignals(done: (error?: unknown) => void, signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
+  stopOnSignals(
+    done: (error?: unknown) => void,
+    signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+  ): void {
     const handler = () => {
       for (const signal of signals) process.off(signal, handler);
       this.stop().then(() => done(), done);
@@ -193,7 +205,11 @@ export class ConsumerRunner {
     }
   }
 
-  private async deadLetter(message: ConsumedMessage, error: unknown, attempts: number): Promise<void> {
+  private async deadLetter(
+    message: ConsumedMessage,
+    error: unknown,
+    attempts: number,
+  ): Promise<void> {
     const failure = error instanceof Error ? error : new Error(String(error));
     await this.deadLetterProducer.send([
       {

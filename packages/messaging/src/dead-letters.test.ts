@@ -1,4 +1,11 @@
-import { createTestDatabase, eventually, readTopic, testInfrastructure, uniqueTopic, type TestDatabase } from '@park/testing';
+import {
+  createTestDatabase,
+  eventually,
+  readTopic,
+  testInfrastructure,
+  uniqueTopic,
+  type TestDatabase,
+} from '@park/testing';
 import { createKafka, messagingMigrationsDir } from './client';
 import { ConsumerRunner, PermanentMessageError, type ConsumedMessage } from './consumer';
 import { listDeadLetters, replayDeadLetters } from './dead-letters';
@@ -10,7 +17,11 @@ let db: TestDatabase;
 let producer: MessageProducer;
 
 function kafkaClient() {
-  return createKafka({ clientId: 'dlq-test', brokers: testInfrastructure().kafkaBrokers, logLevel: 'error' });
+  return createKafka({
+    clientId: 'dlq-test',
+    brokers: testInfrastructure().kafkaBrokers,
+    logLevel: 'error',
+  });
 }
 
 beforeAll(async () => {
@@ -56,7 +67,12 @@ it('a poison message reaches the DLQ after the configured retries, the consumer 
   await runner.start();
   await producer.send([
     { topic, key: 'meter-1', value: Buffer.from('good-1'), headers: { [CE.id]: 'm-1' } },
-    { topic, key: 'meter-2', value: Buffer.from('poison'), headers: { [CE.id]: 'm-2', [CE.type]: 'park.test.v1.Poison' } },
+    {
+      topic,
+      key: 'meter-2',
+      value: Buffer.from('poison'),
+      headers: { [CE.id]: 'm-2', [CE.type]: 'park.test.v1.Poison' },
+    },
     { topic, key: 'meter-1', value: Buffer.from('good-2'), headers: { [CE.id]: 'm-3' } },
   ]);
   await eventually(async () => expect(await appliedBodies()).toEqual(['good-1', 'good-2']));
@@ -83,11 +99,15 @@ it('a poison message reaches the DLQ after the configured retries, the consumer 
   // Fix the handler, replay: applied once; a second replay has nothing left to send.
   fixed = true;
   expect(await replayDeadLetters(client, producer, { topic })).toBe(1);
-  await eventually(async () => expect(await appliedBodies()).toEqual(['good-1', 'good-2', 'poison']));
+  await eventually(async () =>
+    expect(await appliedBodies()).toEqual(['good-1', 'good-2', 'poison']),
+  );
   expect(await replayDeadLetters(client, producer, { topic })).toBe(0);
 
   // Even a dead letter sent again by hand (a replay group reset) has no second effect.
-  await producer.send([{ topic, key: 'meter-2', value: Buffer.from('poison'), headers: { [CE.id]: 'm-2' } }]);
+  await producer.send([
+    { topic, key: 'meter-2', value: Buffer.from('poison'), headers: { [CE.id]: 'm-2' } },
+  ]);
   await eventually(() => expect(runner.counters.duplicates).toBe(1));
   expect(await appliedBodies()).toEqual(['good-1', 'good-2', 'poison']);
   await runner.stop();
@@ -113,7 +133,9 @@ it('a permanent error is dead-lettered at once, without retries', async () => {
   });
   await runner.start();
   await producer.send([{ topic, key: 'k', value: Buffer.from([0xff, 0x01]) }]);
-  await eventually(async () => expect(await readTopic(client, deadLetterTopic(topic))).toHaveLength(1));
+  await eventually(async () =>
+    expect(await readTopic(client, deadLetterTopic(topic))).toHaveLength(1),
+  );
   await runner.stop();
   expect(calls).toBe(1);
   const [letter] = await readTopic(client, deadLetterTopic(topic));

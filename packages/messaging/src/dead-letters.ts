@@ -28,11 +28,18 @@ export interface ReplayOptions {
  * headers, ce_id included, so a consumer that already applied one skips it), then commits the
  * replay group's offsets. Reads up to the DLQ's end at the time of the call and stops.
  */
-export async function replayDeadLetters(kafka: Kafka, producer: MessageProducer, options: ReplayOptions): Promise<number> {
+export async function replayDeadLetters(
+  kafka: Kafka,
+  producer: MessageProducer,
+  options: ReplayOptions,
+): Promise<number> {
   const dlq = deadLetterTopic(options.topic);
   const groupId = options.replayGroupId ?? `park.dlq-replay.${options.topic}`;
   const pending = await pendingRanges(kafka, dlq, groupId);
-  const total = [...pending.values()].reduce((sum, range) => sum + Number(range.end - range.from), 0);
+  const total = [...pending.values()].reduce(
+    (sum, range) => sum + Number(range.end - range.from),
+    0,
+  );
   if (total === 0) return 0;
 
   let replayed = 0;
@@ -58,7 +65,12 @@ export async function replayDeadLetters(kafka: Kafka, producer: MessageProducer,
             );
             replayHeaders[DLQ.replayedFrom] = message.offset;
             await producer.send([
-              { topic: target, key: message.key?.toString() ?? '', value: message.value ?? Buffer.alloc(0), headers: replayHeaders },
+              {
+                topic: target,
+                key: message.key?.toString() ?? '',
+                value: message.value ?? Buffer.alloc(0),
+                headers: replayHeaders,
+              },
             ]);
             const next = (BigInt(message.offset) + 1n).toString();
             await consumer.commitOffsets([{ topic: dlq, partition, offset: next }]);
@@ -80,13 +92,19 @@ export async function replayDeadLetters(kafka: Kafka, producer: MessageProducer,
 }
 
 /** Lists the dead letters of a topic (all of them, oldest first) without committing anything. */
-export async function listDeadLetters(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<DeadLetter[]> {
+export async function listDeadLetters(
+  kafka: Kafka,
+  topic: string,
+  timeoutMs = 30_000,
+): Promise<DeadLetter[]> {
   const dlq = deadLetterTopic(topic);
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(dlq);
   await admin.disconnect();
-  const ends = new Map(offsets.filter((o) => o.high !== o.low).map((o) => [o.partition, BigInt(o.high)]));
+  const ends = new Map(
+    offsets.filter((o) => o.high !== o.low).map((o) => [o.partition, BigInt(o.high)]),
+  );
   const letters: DeadLetter[] = [];
   if (ends.size === 0) return letters;
   const consumer = kafka.consumer({ groupId: `park.dlq-list.${randomUUID()}` });
@@ -124,7 +142,11 @@ export async function listDeadLetters(kafka: Kafka, topic: string, timeoutMs = 3
   return letters;
 }
 
-async function pendingRanges(kafka: Kafka, dlq: string, groupId: string): Promise<Map<number, { from: bigint; end: bigint }>> {
+async function pendingRanges(
+  kafka: Kafka,
+  dlq: string,
+  groupId: string,
+): Promise<Map<number, { from: bigint; end: bigint }>> {
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -9,7 +9,13 @@ import { quantityMapper } from './test-support/fixtures';
 async function main(): Promise<void> {
   const env = process.env as Record<string, string>;
   const pool = createPool({ connectionString: env.RELAY_DATABASE_URL! });
-  const producer = new MessageProducer(createKafka({ clientId: 'relay-child', brokers: env.RELAY_BROKERS!.split(','), logLevel: 'error' }));
+  const producer = new MessageProducer(
+    createKafka({
+      clientId: 'relay-child',
+      brokers: env.RELAY_BROKERS!.split(','),
+      logLevel: 'error',
+    }),
+  );
   const relay = new OutboxRelay(new EventStore(pool), producer, {
     name: 'relay',
     source: '//park/test',

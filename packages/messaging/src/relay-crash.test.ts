@@ -1,11 +1,23 @@
 import { LOG_START } from '@park/eventstore';
-import { createTestDatabase, readTopic, testInfrastructure, uniqueTopic, type TestDatabase } from '@park/testing';
+import {
+  createTestDatabase,
+  readTopic,
+  testInfrastructure,
+  uniqueTopic,
+  type TestDatabase,
+} from '@park/testing';
 import { createKafka } from './client';
 import { ConsumerRunner } from './consumer';
 import { CE } from './headers';
 import { MessageProducer } from './producer';
 import { OutboxRelay } from './relay';
-import { decodeVersion, exitOf, nextMessage, quantityMapper, spawnChild } from './test-support/fixtures';
+import {
+  decodeVersion,
+  exitOf,
+  nextMessage,
+  quantityMapper,
+  spawnChild,
+} from './test-support/fixtures';
 import { ensureTopics } from './topics';
 import { messagingMigrationsDir } from './client';
 import { eventually } from '@park/testing';
@@ -16,11 +28,18 @@ const TOTAL = STREAMS * EVENTS_PER_STREAM; // 6 x 20 = 120 events
 const FIRST_BATCH = 25;
 
 let db: TestDatabase;
-const kafka = () => createKafka({ clientId: 'relay-crash-test', brokers: testInfrastructure().kafkaBrokers, logLevel: 'error' });
+const kafka = () =>
+  createKafka({
+    clientId: 'relay-crash-test',
+    brokers: testInfrastructure().kafkaBrokers,
+    logLevel: 'error',
+  });
 
 beforeAll(async () => {
   db = await createTestDatabase('relay_crash', { migrations: [messagingMigrationsDir] });
-  await db.pool.query('CREATE TABLE effects (message_id text NOT NULL, stream text NOT NULL, version int NOT NULL)');
+  await db.pool.query(
+    'CREATE TABLE effects (message_id text NOT NULL, stream text NOT NULL, version int NOT NULL)',
+  );
 });
 afterAll(() => db.drop());
 
@@ -34,7 +53,11 @@ it('a relay killed after Kafka acknowledged and before its checkpoint loses noth
   // Interleave the streams so that each batch holds events of several keys.
   for (let version = 1; version <= EVENTS_PER_STREAM; version++) {
     for (let s = 0; s < STREAMS; s++) {
-      await db.store.append(`meter-${s}`, [{ type: 'Counted', data: { n: version } }], version - 1 === 0 ? 'no_stream' : version - 1);
+      await db.store.append(
+        `meter-${s}`,
+        [{ type: 'Counted', data: { n: version } }],
+        version - 1 === 0 ? 'no_stream' : version - 1,
+      );
     }
   }
 
@@ -50,7 +73,9 @@ it('a relay killed after Kafka acknowledged and before its checkpoint loses noth
   expect((await exitOf(child)).signal).toBe('SIGKILL');
 
   // The batch is on Kafka but the checkpoint never moved.
-  const { rows } = await db.pool.query("SELECT global_position FROM processor_checkpoints WHERE processor = 'relay'");
+  const { rows } = await db.pool.query(
+    "SELECT global_position FROM processor_checkpoints WHERE processor = 'relay'",
+  );
   expect(BigInt(rows[0]?.global_position ?? 0)).toBe(LOG_START.globalPosition);
   expect((await readTopic(kafka(), topic)).length).toBe(FIRST_BATCH);
 
@@ -71,15 +96,22 @@ it('a relay killed after Kafka acknowledged and before its checkpoint loses noth
   const ids = new Set(records.map((r) => r.headers[CE.id]));
   expect(ids.size).toBe(TOTAL);
   for (let s = 0; s < STREAMS; s++) {
-    const versions = records.filter((r) => r.key === `meter-${s}`).map((r) => decodeVersion(r.value));
-    const partitions = new Set(records.filter((r) => r.key === `meter-${s}`).map((r) => r.partition));
+    const versions = records
+      .filter((r) => r.key === `meter-${s}`)
+      .map((r) => decodeVersion(r.value));
+    const partitions = new Set(
+      records.filter((r) => r.key === `meter-${s}`).map((r) => r.partition),
+    );
     expect(partitions.size).toBe(1);
     // Per key, the topic holds the versions in order, a prefix of them possibly twice:
     // dropping repeats of an already-seen version leaves exactly 1..20.
     const firstSeen = versions.filter((v, i) => versions.indexOf(v) === i);
     expect(firstSeen).toEqual(Array.from({ length: EVENTS_PER_STREAM }, (_, i) => i + 1));
     const restart = versions.findIndex((v, i) => i > 0 && v <= versions[i - 1]!);
-    if (restart >= 0) expect(versions.slice(restart)).toEqual(Array.from({ length: versions.length - restart }, (_, i) => versions[restart]! + i));
+    if (restart >= 0)
+      expect(versions.slice(restart)).toEqual(
+        Array.from({ length: versions.length - restart }, (_, i) => versions[restart]! + i),
+      );
   }
   const first = records[0]!;
   expect(first.headers).toMatchObject({
@@ -111,7 +143,9 @@ it('a relay killed after Kafka acknowledged and before its checkpoint loses noth
     await consumer.stop();
     await producer.disconnect();
   }
-  const effects = await db.pool.query('SELECT count(*)::int AS n, count(DISTINCT message_id)::int AS distinct_ids FROM effects');
+  const effects = await db.pool.query(
+    'SELECT count(*)::int AS n, count(DISTINCT message_id)::int AS distinct_ids FROM effects',
+  );
   expect(effects.rows[0]).toEqual({ n: TOTAL, distinct_ids: TOTAL });
   expect(consumer.counters.duplicates).toBe(FIRST_BATCH);
 });

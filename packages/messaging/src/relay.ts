@@ -101,7 +101,8 @@ export class OutboxRelay {
       [CE.contentType]: PROTOBUF_CONTENT_TYPE,
     };
     if (message.subject) headers[CE.subject] = message.subject;
-    if (typeof event.metadata.traceparent === 'string') headers[CE.traceparent] = event.metadata.traceparent;
+    if (typeof event.metadata.traceparent === 'string')
+      headers[CE.traceparent] = event.metadata.traceparent;
     return { topic: message.topic, key: message.key, value: message.payload, headers };
   }
 }

@@ -9,7 +9,11 @@ import { MessageProducer } from './producer';
 async function main(): Promise<void> {
   const env = process.env as Record<string, string>;
   const pool = createPool({ connectionString: env.CONSUMER_DATABASE_URL! });
-  const kafka = createKafka({ clientId: 'shutdown-child', brokers: env.CONSUMER_BROKERS!.split(','), logLevel: 'error' });
+  const kafka = createKafka({
+    clientId: 'shutdown-child',
+    brokers: env.CONSUMER_BROKERS!.split(','),
+    logLevel: 'error',
+  });
   const producer = new MessageProducer(kafka);
   const runner = new ConsumerRunner(kafka, producer, {
     groupId: env.CONSUMER_GROUP!,

@@ -1,4 +1,10 @@
-import { createTestDatabase, eventually, testInfrastructure, uniqueTopic, type TestDatabase } from '@park/testing';
+import {
+  createTestDatabase,
+  eventually,
+  testInfrastructure,
+  uniqueTopic,
+  type TestDatabase,
+} from '@park/testing';
 import { createKafka, messagingMigrationsDir } from './client';
 import { MessageProducer, type OutgoingRecord } from './producer';
 import { exitOf, nextMessage, spawnChild } from './test-support/fixtures';
@@ -7,12 +13,18 @@ import { ensureTopics } from './topics';
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase('shutdown', { migrations: [messagingMigrationsDir] });
-  await db.pool.query('CREATE TABLE processed (kafka_partition int NOT NULL, kafka_offset bigint NOT NULL)');
+  await db.pool.query(
+    'CREATE TABLE processed (kafka_partition int NOT NULL, kafka_offset bigint NOT NULL)',
+  );
 });
 afterAll(() => db.drop());
 
 it('after SIGTERM mid-stream the committed offsets equal the last processed offsets and the process exits 0', async () => {
-  const kafka = createKafka({ clientId: 'shutdown-test', brokers: testInfrastructure().kafkaBrokers, logLevel: 'error' });
+  const kafka = createKafka({
+    clientId: 'shutdown-test',
+    brokers: testInfrastructure().kafkaBrokers,
+    logLevel: 'error',
+  });
   const topic = uniqueTopic('shutdown');
   const groupId = `g-${topic}`;
   const admin = kafka.admin();
@@ -35,7 +47,8 @@ it('after SIGTERM mid-stream the committed offsets equal the last processed offs
     CONSUMER_GROUP: groupId,
   });
   await nextMessage(child);
-  const count = async () => (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM processed')).rows[0]!.n;
+  const count = async () =>
+    (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM processed')).rows[0]!.n;
   await eventually(async () => expect(await count()).toBeGreaterThanOrEqual(100), 30_000);
   child.kill('SIGTERM');
   expect(await exitOf(child)).toEqual({ code: 0, signal: null });

@@ -3,7 +3,12 @@ import { testInfrastructure, uniqueTopic } from '@park/testing';
 import { createKafka } from './client';
 import { deadLetterTopic, ensureTopics, TopicPartitionMismatchError } from './topics';
 
-const kafka = () => createKafka({ clientId: 'topics-test', brokers: testInfrastructure().kafkaBrokers, logLevel: 'error' });
+const kafka = () =>
+  createKafka({
+    clientId: 'topics-test',
+    brokers: testInfrastructure().kafkaBrokers,
+    logLevel: 'error',
+  });
 
 it('creates topics with their partitions, retention and compaction, and refuses to change a partition count', async () => {
   const admin = kafka().admin();
@@ -19,7 +24,9 @@ it('creates topics with their partitions, retention and compaction, and refuses 
     // Idempotent: a second call with the same contract changes nothing.
     await ensureTopics(admin, specs);
 
-    const metadata = await admin.fetchTopicMetadata({ topics: [readings, deadLetterTopic(readings), registry] });
+    const metadata = await admin.fetchTopicMetadata({
+      topics: [readings, deadLetterTopic(readings), registry],
+    });
     expect(Object.fromEntries(metadata.topics.map((t) => [t.name, t.partitions.length]))).toEqual({
       [readings]: 6,
       [deadLetterTopic(readings)]: 6,
@@ -34,13 +41,20 @@ it('creates topics with their partitions, retention and compaction, and refuses 
       })),
     });
     const byTopic = Object.fromEntries(
-      configs.resources.map((r) => [r.resourceName, Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue]))]),
+      configs.resources.map((r) => [
+        r.resourceName,
+        Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue])),
+      ]),
     );
     expect(byTopic[readings]).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '-1' });
     expect(byTopic[registry]).toEqual({ 'cleanup.policy': 'compact,delete', 'retention.ms': '-1' });
 
-    await expect(ensureTopics(admin, [{ name: readings, partitions: 12 }])).rejects.toThrow(TopicPartitionMismatchError);
-    await expect(ensureTopics(admin, [{ name: readings, partitions: 12 }])).rejects.toThrow(/has 6 partitions, the contract says 12/);
+    await expect(ensureTopics(admin, [{ name: readings, partitions: 12 }])).rejects.toThrow(
+      TopicPartitionMismatchError,
+    );
+    await expect(ensureTopics(admin, [{ name: readings, partitions: 12 }])).rejects.toThrow(
+      /has 6 partitions, the contract says 12/,
+    );
   } finally {
     await admin.disconnect();
   }

@@ -28,7 +28,14 @@ export class TopicPartitionMismatchError extends Error {
 export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<void> {
   const all = specs.flatMap((spec) =>
     spec.withDeadLetterTopic
-      ? [spec, { name: deadLetterTopic(spec.name), partitions: spec.partitions, retentionMs: spec.retentionMs }]
+      ? [
+          spec,
+          {
+            name: deadLetterTopic(spec.name),
+            partitions: spec.partitions,
+            retentionMs: spec.retentionMs,
+          },
+        ]
       : [spec],
   );
   const existing = new Set(await admin.listTopics());

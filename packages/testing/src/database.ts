@@ -23,7 +23,10 @@ export interface TestDatabaseOptions {
 }
 
 /** A fresh, migrated database of its own, so test files run in parallel and again. */
-export async function createTestDatabase(label: string, options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  label: string,
+  options: TestDatabaseOptions = {},
+): Promise<TestDatabase> {
   const serverUrl = options.serverUrl ?? testInfrastructure().postgresUrl;
   const name = `t_${label.replace(/[^a-z0-9]+/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
@@ -35,7 +38,11 @@ export async function createTestDatabase(label: string, options: TestDatabaseOpt
   }
   const url = databaseUrl(serverUrl, name);
   await migrate({ databaseUrl: url, dirs: options.migrations ?? [] });
-  const pool = createPool({ connectionString: url, max: options.poolSize ?? 10, applicationName: name });
+  const pool = createPool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    applicationName: name,
+  });
   const store = new EventStore(pool, { upcasters: options.upcasters ?? [] });
   return {
     name,

@@ -9,7 +9,10 @@ import { withTimeout } from '@park/infra';
  * testcontainers' runtime client gets two seconds.
  */
 export async function containerEngineAnswers(timeoutMs = 2_000): Promise<boolean> {
-  const sockets = ['/var/run/docker.sock', path.join(os.homedir(), '.docker', 'run', 'docker.sock')];
+  const sockets = [
+    '/var/run/docker.sock',
+    path.join(os.homedir(), '.docker', 'run', 'docker.sock'),
+  ];
   if (!process.env.DOCKER_HOST && !sockets.some((socket) => fs.existsSync(socket))) return false;
   try {
     const { getContainerRuntimeClient } = await import('testcontainers');

@@ -28,7 +28,9 @@ export function testInfrastructure(): TestInfrastructure {
   const brokers = process.env[KEYS.kafkaBrokers];
   const redisUrl = process.env[KEYS.redisUrl];
   if (!postgresUrl || !brokers || !redisUrl) {
-    throw new Error('test infrastructure is not set up: run the tests with `npm test` (jest global setup)');
+    throw new Error(
+      'test infrastructure is not set up: run the tests with `npm test` (jest global setup)',
+    );
   }
   return {
     source: (process.env[KEYS.source] as TestInfrastructure['source']) ?? 'local',

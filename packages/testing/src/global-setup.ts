@@ -12,7 +12,9 @@ import './containers-global';
 export default async function globalSetup(): Promise<void> {
   const log = (line: string) => process.stdout.write(`[test infrastructure] ${line}\n`);
   const infra = await chooseInfrastructure(log);
-  log(`using ${infra.source}: Kafka ${infra.kafkaBrokers.join(',')}, PostgreSQL ${new URL(infra.postgresUrl).host}, Redis ${new URL(infra.redisUrl).host}`);
+  log(
+    `using ${infra.source}: Kafka ${infra.kafkaBrokers.join(',')}, PostgreSQL ${new URL(infra.postgresUrl).host}, Redis ${new URL(infra.redisUrl).host}`,
+  );
   publishTestInfrastructure(infra);
 }
 
@@ -20,14 +22,24 @@ async function chooseInfrastructure(log: (line: string) => void): Promise<TestIn
   const { KAFKA_BROKERS, DATABASE_URL, REDIS_URL } = process.env;
   if (KAFKA_BROKERS && DATABASE_URL && REDIS_URL) {
     const infra = await infraUp(log);
-    return { source: 'environment', postgresUrl: infra.postgresAdminUrl, kafkaBrokers: infra.kafkaBrokers, redisUrl: infra.redisUrl };
+    return {
+      source: 'environment',
+      postgresUrl: infra.postgresAdminUrl,
+      kafkaBrokers: infra.kafkaBrokers,
+      redisUrl: infra.redisUrl,
+    };
   }
   if (await containerEngineAnswers()) {
     log('a Docker engine answers: starting Kafka, PostgreSQL and Redis containers');
     return startContainers();
   }
   const infra = await infraUp(log);
-  return { source: 'local', postgresUrl: infra.postgresAdminUrl, kafkaBrokers: infra.kafkaBrokers, redisUrl: infra.redisUrl };
+  return {
+    source: 'local',
+    postgresUrl: infra.postgresAdminUrl,
+    kafkaBrokers: infra.kafkaBrokers,
+    redisUrl: infra.redisUrl,
+  };
 }
 
 async function startContainers(): Promise<TestInfrastructure> {

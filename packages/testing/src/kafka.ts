@@ -8,7 +8,11 @@ export function uniqueTopic(name: string): string {
 }
 
 export function testKafka(clientId = 'park-test'): Kafka {
-  return new Kafka({ clientId, brokers: testInfrastructure().kafkaBrokers, logLevel: logLevel.NOTHING });
+  return new Kafka({
+    clientId,
+    brokers: testInfrastructure().kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
 }
 
 export interface TopicRecord {
@@ -28,7 +32,9 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<TopicRecor
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
-  const remaining = new Map(ends.filter((p) => p.high !== p.low).map((p) => [p.partition, BigInt(p.high)]));
+  const remaining = new Map(
+    ends.filter((p) => p.high !== p.low).map((p) => [p.partition, BigInt(p.high)]),
+  );
   const records: TopicRecord[] = [];
   if (remaining.size === 0) return records;
   const consumer = kafka.consumer({ groupId: `reader-${randomBytes(6).toString('hex')}` });
@@ -46,7 +52,8 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<TopicRecor
             value: message.value,
             headers: headersToStrings(message.headers),
           });
-          if (BigInt(message.offset) + 1n >= (remaining.get(partition) ?? 0n)) remaining.delete(partition);
+          if (BigInt(message.offset) + 1n >= (remaining.get(partition) ?? 0n))
+            remaining.delete(partition);
           if (remaining.size === 0) {
             clearTimeout(timer);
             resolve();
@@ -56,13 +63,16 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<TopicRecor
       .catch(reject);
   });
   await consumer.disconnect();
-  return records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+  return records.sort(
+    (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
+  );
 }
 
 export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers ?? {})) {
-    if (value !== undefined) result[key] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
+    if (value !== undefined)
+      result[key] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
   }
   return result;
 }

@@ -31,11 +31,22 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres | undefine
     const command = asRoot ? 'runuser' : path.join(binDir, tool);
     const fullArgs = asRoot ? ['-u', 'postgres', '--', path.join(binDir, tool), ...args] : args;
     const result = spawnSync(command, fullArgs, { encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`${tool} failed: ${result.stderr || result.error?.message}`);
+    if (result.status !== 0)
+      throw new Error(`${tool} failed: ${result.stderr || result.error?.message}`);
   };
   run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
   const options = `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
-  const start = () => run('pg_ctl', ['-D', dataDir, '-o', options, '-l', path.join(dataDir, 'server.log'), '-w', 'start']);
+  const start = () =>
+    run('pg_ctl', [
+      '-D',
+      dataDir,
+      '-o',
+      options,
+      '-l',
+      path.join(dataDir, 'server.log'),
+      '-w',
+      'start',
+    ]);
   start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   await waitFor('private PostgreSQL', () => postgresAnswers(url), 30_000);
@@ -50,7 +61,12 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres | undefine
     async stop() {
       spawnSync(asRoot ? 'runuser' : path.join(binDir, 'pg_ctl'), [
         ...(asRoot ? ['-u', 'postgres', '--', path.join(binDir, 'pg_ctl')] : []),
-        '-D', dataDir, '-m', 'immediate', '-w', 'stop',
+        '-D',
+        dataDir,
+        '-m',
+        'immediate',
+        '-w',
+        'stop',
       ]);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
@@ -61,7 +77,9 @@ function findBinDir(): string | undefined {
   const base = '/usr/lib/postgresql';
   if (!fs.existsSync(base)) return undefined;
   const versions = fs.readdirSync(base).sort((a, b) => Number(b) - Number(a));
-  return versions.map((v) => path.join(base, v, 'bin')).find((dir) => fs.existsSync(path.join(dir, 'initdb')));
+  return versions
+    .map((v) => path.join(base, v, 'bin'))
+    .find((dir) => fs.existsSync(path.join(dir, 'initdb')));
 }
 
 function freePort(): Promise<number> {

@@ -1,5 +1,11 @@
 export * from './stack';
-export { kafkaAnswers, startLocalKafka, stopLocalKafka, localKafkaSettings, kafkaLogFile } from './kafka';
+export {
+  kafkaAnswers,
+  startLocalKafka,
+  stopLocalKafka,
+  localKafkaSettings,
+  kafkaLogFile,
+} from './kafka';
 export { postgresAnswers, ensureDatabases, databaseUrl, redact } from './postgres';
 export { redisAnswers } from './redis';
 export { waitFor, withTimeout } from './wait';

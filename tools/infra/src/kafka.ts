@@ -55,7 +55,8 @@ export async function kafkaAnswers(brokers: string[], timeoutMs = 3_000): Promis
 
 function requireTool(tool: string, args: string[], hint: string): void {
   const probe = spawnSync(tool, args, { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) throw new Error(`${tool} is needed to run Kafka locally. ${hint}`);
+  if (probe.error || probe.status !== 0)
+    throw new Error(`${tool} is needed to run Kafka locally. ${hint}`);
 }
 
 function pomDigest(): string {
@@ -67,16 +68,30 @@ export function assembleKafka(log: (line: string) => void): void {
   const marker = path.join(libsDir, '.assembled');
   const digest = pomDigest();
   if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === digest) return;
-  requireTool('mvn', ['-v'], 'Install Maven (apt-get install maven) or set KAFKA_BROKERS to a running broker.');
+  requireTool(
+    'mvn',
+    ['-v'],
+    'Install Maven (apt-get install maven) or set KAFKA_BROKERS to a running broker.',
+  );
   log(`assembling Apache Kafka from Maven Central into ${path.relative(repoRoot, libsDir)} ...`);
   fs.rmSync(libsDir, { recursive: true, force: true });
   const result = spawnSync(
     'mvn',
-    ['-B', '-q', '-f', pomPath, 'dependency:copy-dependencies', `-DoutputDirectory=${libsDir}`, '-DincludeScope=runtime'],
+    [
+      '-B',
+      '-q',
+      '-f',
+      pomPath,
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${libsDir}`,
+      '-DincludeScope=runtime',
+    ],
     { encoding: 'utf8' },
   );
   if (result.status !== 0) {
-    throw new Error(`Maven could not assemble Kafka (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+    throw new Error(
+      `Maven could not assemble Kafka (exit ${result.status}):\n${result.stdout}\n${result.stderr}`,
+    );
   }
   fs.writeFileSync(marker, digest);
 }
@@ -117,10 +132,21 @@ function formatStorage(propertiesFile: string, log: (line: string) => void): voi
   const clusterId = randomBytes(16).toString('base64url');
   const result = spawnSync(
     'java',
-    ['-cp', `${libsDir}/*`, `-Dlog4j2.configurationFile=${log4jPath}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile],
+    [
+      '-cp',
+      `${libsDir}/*`,
+      `-Dlog4j2.configurationFile=${log4jPath}`,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      propertiesFile,
+    ],
     { encoding: 'utf8' },
   );
-  if (result.status !== 0) throw new Error(`Kafka storage format failed:\n${result.stdout}\n${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`Kafka storage format failed:\n${result.stdout}\n${result.stderr}`);
 }
 
 function runningPid(): number | undefined {
@@ -135,7 +161,10 @@ function runningPid(): number | undefined {
 }
 
 /** Starts the local single-node broker unless one answers already; returns its bootstrap address. */
-export async function startLocalKafka(log: (line: string) => void, settings = localKafkaSettings()): Promise<string> {
+export async function startLocalKafka(
+  log: (line: string) => void,
+  settings = localKafkaSettings(),
+): Promise<string> {
   const bootstrap = `127.0.0.1:${settings.port}`;
   try {
     await kafkaAnswers([bootstrap], 2_000);
@@ -143,7 +172,11 @@ export async function startLocalKafka(log: (line: string) => void, settings = lo
   } catch {
     // Not running yet: start it below.
   }
-  requireTool('java', ['-version'], 'Install Java 17 (apt-get install openjdk-17-jre-headless) or set KAFKA_BROKERS.');
+  requireTool(
+    'java',
+    ['-version'],
+    'Install Java 17 (apt-get install openjdk-17-jre-headless) or set KAFKA_BROKERS.',
+  );
   fs.mkdirSync(dataDir, { recursive: true });
   assembleKafka(log);
   const propertiesFile = writeServerProperties(settings);
@@ -170,12 +203,17 @@ export async function startLocalKafka(log: (line: string) => void, settings = lo
     fs.closeSync(out);
     fs.writeFileSync(pidFile, String(child.pid));
   }
-  await waitFor(`Kafka at ${bootstrap}`, () => {
-    if (runningPid() === undefined) {
-      throw new Error(`the broker process exited; its log ends with:\n${tail(kafkaLogFile, 15)}`);
-    }
-    return kafkaAnswers([bootstrap], 2_000);
-  }, 90_000, `See ${kafkaLogFile}.`);
+  await waitFor(
+    `Kafka at ${bootstrap}`,
+    () => {
+      if (runningPid() === undefined) {
+        throw new Error(`the broker process exited; its log ends with:\n${tail(kafkaLogFile, 15)}`);
+      }
+      return kafkaAnswers([bootstrap], 2_000);
+    },
+    90_000,
+    `See ${kafkaLogFile}.`,
+  );
   return bootstrap;
 }
 

@@ -6,7 +6,11 @@ import { waitFor, withTimeout } from './wait';
 export async function postgresAnswers(url: string, timeoutMs = 3_000): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   try {
-    await withTimeout(client.connect().then(() => client.query('SELECT 1')), timeoutMs, 'PostgreSQL');
+    await withTimeout(
+      client.connect().then(() => client.query('SELECT 1')),
+      timeoutMs,
+      'PostgreSQL',
+    );
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -28,11 +32,17 @@ export async function ensurePostgres(url: string, log: (line: string) => void): 
     );
   }
   log(`starting PostgreSQL ${versions[0]} ...`);
-  const result = spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', versions[0]!, 'main', 'start'], {
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    'pg_ctlcluster',
+    ['--skip-systemctl-redirect', versions[0]!, 'main', 'start'],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0 && !/already running/.test(result.stderr)) {
-    throw new Error(`pg_ctlcluster could not start PostgreSQL: ${result.stderr || result.error?.message}`);
+    throw new Error(
+      `pg_ctlcluster could not start PostgreSQL: ${result.stderr || result.error?.message}`,
+    );
   }
   await waitFor('PostgreSQL', () => postgresAnswers(url), 30_000, `Connection: ${redact(url)}`);
 }
@@ -43,7 +53,9 @@ export async function ensureDatabases(adminUrl: string, names: readonly string[]
   await client.connect();
   try {
     for (const name of names) {
-      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+        name,
+      ]);
       if (rowCount === 0) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
     }
   } finally {

@@ -3,10 +3,19 @@ import Redis from 'ioredis';
 import { waitFor, withTimeout } from './wait';
 
 export async function redisAnswers(url: string, timeoutMs = 2_000): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
-    await withTimeout(client.connect().then(() => client.ping()), timeoutMs, 'Redis');
+    await withTimeout(
+      client.connect().then(() => client.ping()),
+      timeoutMs,
+      'Redis',
+    );
   } finally {
     client.disconnect();
   }
@@ -27,7 +36,19 @@ export async function ensureRedis(url: string, log: (line: string) => void): Pro
   log('starting Redis ...');
   const result = spawnSync(
     'redis-server',
-    ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', port || '6379', '--save', '', '--appendonly', 'no'],
+    [
+      '--daemonize',
+      'yes',
+      '--bind',
+      '127.0.0.1',
+      '-::1',
+      '--port',
+      port || '6379',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ],
     { encoding: 'utf8' },
   );
   if (result.error || result.status !== 0) {

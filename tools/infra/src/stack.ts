@@ -23,7 +23,10 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
  * DATABASE_URL, REDIS_URL) are only waited for; otherwise the machine's PostgreSQL and Redis
  * are started if they do not answer, and a local Kafka broker is assembled and started.
  */
-export async function infraUp(log: (line: string) => void = console.log, env = process.env): Promise<Infrastructure> {
+export async function infraUp(
+  log: (line: string) => void = console.log,
+  env = process.env,
+): Promise<Infrastructure> {
   const timed = async <T>(what: string, step: () => Promise<T>): Promise<T> => {
     const start = performance.now();
     const result = await step();
@@ -40,19 +43,30 @@ export async function infraUp(log: (line: string) => void = console.log, env = p
       : ensurePostgres(postgresAdminUrl, log),
   );
   const serviceDatabaseUrls = Object.fromEntries(
-    SERVICES.map((service) => [service, env[`${service.toUpperCase()}_DATABASE_URL`] ?? databaseUrl(postgresAdminUrl, `park_${service}`)]),
+    SERVICES.map((service) => [
+      service,
+      env[`${service.toUpperCase()}_DATABASE_URL`] ??
+        databaseUrl(postgresAdminUrl, `park_${service}`),
+    ]),
   ) as Record<ServiceName, string>;
-  await ensureDatabases(postgresAdminUrl, SERVICES.filter((s) => !env[`${s.toUpperCase()}_DATABASE_URL`]).map((s) => `park_${s}`));
+  await ensureDatabases(
+    postgresAdminUrl,
+    SERVICES.filter((s) => !env[`${s.toUpperCase()}_DATABASE_URL`]).map((s) => `park_${s}`),
+  );
 
   await timed(`Redis ${redisUrl}`, () =>
-    env.REDIS_URL ? waitFor('Redis', () => redisAnswers(redisUrl), 30_000) : ensureRedis(redisUrl, log),
+    env.REDIS_URL
+      ? waitFor('Redis', () => redisAnswers(redisUrl), 30_000)
+      : ensureRedis(redisUrl, log),
   );
 
   const kafkaBrokers = env.KAFKA_BROKERS
     ? env.KAFKA_BROKERS.split(',').map((b) => b.trim())
     : [await timed('Kafka', () => startLocalKafka(log))];
   if (env.KAFKA_BROKERS) {
-    await timed(`Kafka ${env.KAFKA_BROKERS}`, () => waitFor('Kafka', () => kafkaAnswers(kafkaBrokers), 60_000));
+    await timed(`Kafka ${env.KAFKA_BROKERS}`, () =>
+      waitFor('Kafka', () => kafkaAnswers(kafkaBrokers), 60_000),
+    );
   }
   return { kafkaBrokers, postgresAdminUrl, serviceDatabaseUrls, redisUrl };
 }

@@ -26,13 +26,19 @@ export function decodeVersion(value: Buffer | null): number {
 
 /** Runs a TypeScript file of this folder's tests as a child process with an IPC channel. */
 export function spawnChild(file: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(__dirname, '..', file)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  return spawn(
+    process.execPath,
+    ['--conditions=development', '--import', 'tsx', path.join(__dirname, '..', file)],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
 }
 
-export function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export function exitOf(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) {
       resolve({ code: child.exitCode, signal: child.signalCode });
@@ -44,7 +50,10 @@ export function exitOf(child: ChildProcess): Promise<{ code: number | null; sign
 
 export function nextMessage<T>(child: ChildProcess, timeoutMs = 60_000): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('child process sent nothing in time')), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error('child process sent nothing in time')),
+      timeoutMs,
+    );
     child.once('message', (message) => {
       clearTimeout(timer);
       resolve(message as T);
