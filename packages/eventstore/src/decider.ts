@@ -78,7 +78,9 @@ export class CommandHandler<Command, Event extends DomainEvent, State> {
         );
         const next = events.reduce((s, event) => this.decider.evolve(s, event), state);
         if (this.options.snapshots && replayed + events.length >= this.options.snapshots.every) {
-          await this.saveSnapshot(streamId, next, result.nextVersion);
+          // The events are committed; a snapshot is only a shortcut, so failing to write one
+          // must not turn the command into an error.
+          await this.saveSnapshot(streamId, next, result.nextVersion).catch(() => undefined);
         }
         return { events, state: next, version: result.nextVersion };
       } catch (error) {

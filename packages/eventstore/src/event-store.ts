@@ -179,7 +179,7 @@ export class EventStore {
     const { rows } = await db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-
+         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        ORDER BY transaction_id, global_position
        LIMIT $3`,
       [after.transactionId.toString(), after.globalPosition.toString(), limit],
