@@ -65,10 +65,15 @@ switch (command) {
     mustRun('npm', ['run', '--silent', 'build']);
     process.exit(runTs('tools/infra/src/cli.ts', ['up']));
     break;
+  case 'token':
+    process.exit(runTs('packages/service-kit/src/cli/dev-token.ts', args));
+    break;
   case 'bench':
     process.exit(runTs('tools/bench/src/cli.ts', args));
     break;
   default:
-    console.error(`unknown command ${command}: use test, start, infra:up, infra:down or bench`);
+    console.error(
+      `unknown command ${command}: use test, start, infra:up, infra:down, token or bench`,
+    );
     process.exit(2);
 }
