@@ -1,0 +1,8 @@
+export * from './config';
+export * from './errors';
+export * from './auth';
+export * from './logger';
+export * from './readiness';
+export * from './shutdown';
+export { createHttpApp, principalOf, type HttpAppOptions, type MetricsEndpoint } from './http/app';
+export { toProblem, PROBLEM_CONTENT_TYPE, type Problem } from './http/problem';
