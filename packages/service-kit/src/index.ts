@@ -6,3 +6,4 @@ export * from './readiness';
 export * from './shutdown';
 export { createHttpApp, principalOf, type HttpAppOptions, type MetricsEndpoint } from './http/app';
 export { toProblem, PROBLEM_CONTENT_TYPE, type Problem } from './http/problem';
+export * from './grpc';

@@ -10,6 +10,10 @@ export interface PrivatePostgres {
   port: number;
   /** Restarts the server (fast shutdown, then start) on the same port and data. */
   restart(): Promise<void>;
+  /** Stops the server (fast shutdown) but keeps its data: clients see connections refused. */
+  pause(): Promise<void>;
+  /** Starts a paused server again on the same port and data. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,6 +59,13 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres | undefine
     port,
     async restart() {
       run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+      start();
+      await waitFor('private PostgreSQL', () => postgresAnswers(url), 30_000);
+    },
+    async pause() {
+      run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+    },
+    async resume() {
       start();
       await waitFor('private PostgreSQL', () => postgresAnswers(url), 30_000);
     },
