@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { WrongExpectedVersionError } from './errors';
+import { withTraceMetadata } from './trace';
 import { Upcasters, type Upcaster } from './upcasting';
 import {
   LOG_START,
@@ -107,7 +108,9 @@ export class EventStore {
       events.map((e) => e.type),
       events.map((e) => e.schemaVersion ?? 1),
       events.map((e) => JSON.stringify(e.data)),
-      events.map((e) => JSON.stringify(e.metadata ?? {})),
+      // The appending span's context travels with each event to Kafka (the relay copies it into
+      // the traceparent header), so a consumer's span continues the trace of the command.
+      events.map((e) => JSON.stringify(withTraceMetadata(e.metadata))),
     ];
     let rows: {
       event_id: string;

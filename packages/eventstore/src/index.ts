@@ -1,6 +1,7 @@
 export * from './types';
 export * from './errors';
 export * from './upcasting';
+export { traceMetadata } from './trace';
 export {
   EventStore,
   positionOf,

@@ -7,6 +7,8 @@ export type JsonObject = { [key: string]: JsonValue };
 export interface EventMetadata {
   /** W3C traceparent of the span that appended the event; the relay puts it on the Kafka record. */
   traceparent?: string;
+  /** W3C tracestate travelling with the traceparent, when the trace carries vendor state. */
+  tracestate?: string;
   correlationId?: string;
   causationId?: string;
   /** The principal (user, integrator or service) whose command produced the event. */

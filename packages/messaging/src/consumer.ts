@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
 import { inTransaction } from '@park/eventstore';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import { CE, DLQ, headersToRecord } from './headers';
 import type { MessageProducer } from './producer';
 import { deadLetterTopic } from './topics';
+import { extractContext, MESSAGING, recordFailure, tracer } from './tracing';
 
 export interface ConsumedMessage {
   /** ce_id when the producer set one (every relay does), else topic:partition:offset. */
@@ -45,6 +47,19 @@ export interface ConsumerRunnerOptions {
   onDeadLetter?: (message: ConsumedMessage, error: unknown) => void;
 }
 
+/** Where this runner stands on one topic-partition it was assigned, from its own batches. */
+export interface PartitionPosition {
+  topic: string;
+  partition: number;
+  /** Next offset to read, as last committed by this runner; undefined before its first commit. */
+  committed?: string;
+  /** The partition's high watermark (its end offset) when the last batch was fetched. */
+  highWatermark?: string;
+}
+
+/** How a message ended, also the consumer span's `park.consumer.outcome` attribute. */
+export type ConsumerOutcome = 'applied' | 'duplicate' | 'dead_lettered';
+
 export interface ConsumerCounters {
   applied: number;
   duplicates: number;
@@ -68,6 +83,8 @@ export class ConsumerRunner {
   readonly counters: ConsumerCounters = { applied: 0, duplicates: 0, deadLettered: 0, retries: 0 };
   /** Next offset to read per topic-partition, as last committed by this runner. */
   readonly committed = new Map<string, string>();
+  /** High watermark per topic-partition at the last batch fetched, for an in-process lag. */
+  readonly highWatermarks = new Map<string, string>();
 
   constructor(
     kafka: Kafka,
@@ -83,6 +100,28 @@ export class ConsumerRunner {
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
+    });
+  }
+
+  get groupId(): string {
+    return this.options.groupId;
+  }
+
+  get topics(): readonly string[] {
+    return this.options.topics;
+  }
+
+  /** Committed offset and high watermark per topic-partition seen so far. */
+  positions(): PartitionPosition[] {
+    const keys = new Set([...this.highWatermarks.keys(), ...this.committed.keys()]);
+    return [...keys].sort().map((key) => {
+      const at = key.lastIndexOf(':');
+      return {
+        topic: key.slice(0, at),
+        partition: Number(key.slice(at + 1)),
+        committed: this.committed.get(key),
+        highWatermark: this.highWatermarks.get(key),
+      };
     });
   }
 
@@ -106,6 +145,7 @@ export class ConsumerRunner {
         commitOffsetsIfNecessary,
       }) => {
         const { topic, partition } = batch;
+        this.highWatermarks.set(`${topic}:${partition}`, batch.highWatermark);
         // The batch's own commit, given offsets, commits them even while the consumer is
         // stopping; consumer.commitOffsets would silently skip the shutdown commit then.
         const commit = async (offset: string) => {
@@ -167,7 +207,49 @@ export class ConsumerRunner {
     };
   }
 
+  /**
+   * One CONSUMER span per delivery, retries included, child of the context the record carries
+   * (the span that appended the event), so a trace runs from the command to every consumer.
+   */
   private async process(message: ConsumedMessage, heartbeat: () => Promise<void>): Promise<void> {
+    const parent = extractContext(message.headers);
+    const span = tracer().startSpan(
+      `${message.topic} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          [MESSAGING.system]: 'kafka',
+          [MESSAGING.operationType]: 'process',
+          [MESSAGING.operationName]: 'process',
+          [MESSAGING.destinationName]: message.topic,
+          [MESSAGING.partitionId]: String(message.partition),
+          [MESSAGING.offset]: Number(message.offset),
+          [MESSAGING.messageId]: message.id,
+          [MESSAGING.consumerGroup]: this.options.groupId,
+          ...(message.key === null ? {} : { [MESSAGING.key]: message.key }),
+        },
+      },
+      parent,
+    );
+    try {
+      const outcome = await context.with(trace.setSpan(parent, span), () =>
+        this.attempts(message, heartbeat, span),
+      );
+      span.setAttribute('park.consumer.outcome', outcome);
+    } catch (error) {
+      // Only a failure to write the dead letter gets here; kafkajs then redelivers the batch.
+      recordFailure(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async attempts(
+    message: ConsumedMessage,
+    heartbeat: () => Promise<void>,
+    span: Span,
+  ): Promise<ConsumerOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
         const applied = await inTransaction(this.options.pool, async (tx) => {
@@ -182,13 +264,18 @@ export class ConsumerRunner {
         });
         if (applied) this.counters.applied += 1;
         else this.counters.duplicates += 1;
-        return;
+        span.setAttribute('park.consumer.attempts', attempt);
+        return applied ? 'applied' : 'duplicate';
       } catch (error) {
         this.options.onError?.(error, message, attempt);
         if (error instanceof PermanentMessageError || attempt >= this.maxAttempts) {
+          span.setAttribute('park.consumer.attempts', attempt);
           await this.deadLetter(message, error, attempt);
-          return;
+          recordFailure(span, error);
+          return 'dead_lettered';
         }
+        // A retried failure stays visible on the span, which ends well if a retry succeeds.
+        span.recordException(error instanceof Error ? error : String(error));
         this.counters.retries += 1;
         await this.backoff(attempt, heartbeat);
       }

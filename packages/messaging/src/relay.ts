@@ -1,6 +1,8 @@
+import { SpanKind, type Link } from '@opentelemetry/api';
 import { LogProcessor, type EventStore, type RecordedEvent } from '@park/eventstore';
 import { CE, PROTOBUF_CONTENT_TYPE } from './headers';
 import type { MessageProducer, OutgoingRecord } from './producer';
+import { linkTo, MESSAGING, recordFailure, tracer } from './tracing';
 
 /** What one stored event becomes on Kafka; domain events with no integration event map to null. */
 export interface IntegrationMessage {
@@ -60,6 +62,11 @@ export class OutboxRelay {
     );
   }
 
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** Records Kafka acknowledged since this relay started (a republished batch counts again). */
   get published(): number {
     return this.publishedCount;
   }
@@ -87,7 +94,38 @@ export class OutboxRelay {
       const message = this.options.map(event);
       if (message) records.push(this.toRecord(event, message));
     }
-    await this.producer.send(records);
+    if (records.length === 0) return;
+    const topics = [...new Set(records.map((record) => record.topic))];
+    const links = records
+      .map((record) => linkTo(record.headers ?? {}))
+      .filter((link): link is Link => link !== undefined);
+    // A batch mixes events of many traces, so its span is a root linked to each of them; the
+    // records keep their own event's traceparent, which consumers continue.
+    await tracer().startActiveSpan(
+      `${topics.length === 1 ? topics[0] : this.options.name} publish`,
+      {
+        kind: SpanKind.PRODUCER,
+        root: true,
+        links,
+        attributes: {
+          [MESSAGING.system]: 'kafka',
+          [MESSAGING.operationType]: 'send',
+          [MESSAGING.operationName]: 'publish',
+          [MESSAGING.batchCount]: records.length,
+          ...(topics.length === 1 ? { [MESSAGING.destinationName]: topics[0] } : {}),
+        },
+      },
+      async (span) => {
+        try {
+          await this.producer.send(records);
+        } catch (error) {
+          recordFailure(span, error);
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
     this.publishedCount += records.length;
   }
 
@@ -101,8 +139,11 @@ export class OutboxRelay {
       [CE.contentType]: PROTOBUF_CONTENT_TYPE,
     };
     if (message.subject) headers[CE.subject] = message.subject;
-    if (typeof event.metadata.traceparent === 'string')
+    if (typeof event.metadata.traceparent === 'string') {
       headers[CE.traceparent] = event.metadata.traceparent;
+      if (typeof event.metadata.tracestate === 'string')
+        headers[CE.tracestate] = event.metadata.tracestate;
+    }
     return { topic: message.topic, key: message.key, value: message.payload, headers };
   }
 }

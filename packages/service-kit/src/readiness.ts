@@ -7,6 +7,8 @@ export type DependencyName = 'postgres' | 'kafka' | 'redis' | (string & {});
 export interface DependencyCheck {
   name: DependencyName;
   check(): Promise<void>;
+  /** Releases what the check holds open (a connected admin client). */
+  close?(): Promise<void>;
 }
 
 export interface ReadinessReport {
@@ -53,6 +55,12 @@ export class Readiness {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  /** Stops probing and releases the checks' connections. */
+  async close(): Promise<void> {
+    this.stop();
+    await Promise.all(this.checks.map((check) => check.close?.().catch(() => undefined)));
   }
 
   async probe(): Promise<ReadinessReport> {
@@ -119,6 +127,10 @@ export const dependencyChecks = {
         });
         await connected;
         await admin.describeCluster();
+      },
+      async close() {
+        if (connected) await admin.disconnect();
+        connected = undefined;
       },
     };
   },

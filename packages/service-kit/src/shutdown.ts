@@ -34,7 +34,7 @@ export class GracefulShutdown {
   /** On SIGTERM or SIGINT: shut down, then exit 0 if clean, 1 otherwise. */
   exitOnSignals(
     signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
-    exit: (code: number) => void = process.exit,
+    exit: (code: number) => void = (code) => process.exit(code),
   ): void {
     const handler = (signal: NodeJS.Signals) => {
       for (const s of signals) process.off(s, handler);
