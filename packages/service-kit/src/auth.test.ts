@@ -66,3 +66,32 @@ it('keeps enterprises apart and roles in their lanes', () => {
   );
   expect(() => requireRole(principal('operator'), 'operator', 'service')).not.toThrow();
 });
+
+it('verifies RS256 tokens against the identity provider JWKS and refuses HS256 ones there', async () => {
+  const { createServer } = await import('node:http');
+  const { exportJWK, generateKeyPair, SignJWT } = await import('jose');
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'key-1', alg: 'RS256', use: 'sig' };
+  const server = createServer((_request, response) => {
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  try {
+    const jwks = new TokenVerifier({ jwksUrl: `http://127.0.0.1:${port}/jwks.json`, issuer: 'https://idp.park', audience: 'park' });
+    const token = await new SignJWT({ park_role: 'integrator' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'key-1' })
+      .setSubject('gateway-3')
+      .setIssuer('https://idp.park')
+      .setAudience('park')
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    expect(await jwks.verify(token)).toMatchObject({ subject: 'gateway-3', role: 'integrator' });
+    // A token signed with a shared secret is not accepted where the identity provider's keys rule.
+    const hs = await signDevelopmentToken({ ...settings, issuer: 'https://idp.park' }, { role: 'operator', subject: 'x' });
+    await expect(jwks.verify(hs)).rejects.toThrow(/algorithm is not allowed/);
+  } finally {
+    server.close();
+  }
+});
