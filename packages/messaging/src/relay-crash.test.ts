@@ -1,6 +1,8 @@
 import { LOG_START } from '@park/eventstore';
 import {
   createTestDatabase,
+  exitOf,
+  nextMessage,
   readTopic,
   testInfrastructure,
   uniqueTopic,
@@ -11,13 +13,7 @@ import { ConsumerRunner } from './consumer';
 import { CE } from './headers';
 import { MessageProducer } from './producer';
 import { OutboxRelay } from './relay';
-import {
-  decodeVersion,
-  exitOf,
-  nextMessage,
-  quantityMapper,
-  spawnChild,
-} from './test-support/fixtures';
+import { decodeVersion, quantityMapper, spawnChild } from './test-support/fixtures';
 import { ensureTopics } from './topics';
 import { messagingMigrationsDir } from './client';
 import { eventually } from '@park/testing';

@@ -1,13 +1,15 @@
 import {
   createTestDatabase,
   eventually,
+  exitOf,
+  nextMessage,
   testInfrastructure,
   uniqueTopic,
   type TestDatabase,
 } from '@park/testing';
 import { createKafka, messagingMigrationsDir } from './client';
 import { MessageProducer, type OutgoingRecord } from './producer';
-import { exitOf, nextMessage, spawnChild } from './test-support/fixtures';
+import { spawnChild } from './test-support/fixtures';
 import { ensureTopics } from './topics';
 
 let db: TestDatabase;

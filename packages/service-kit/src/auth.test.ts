@@ -79,7 +79,11 @@ it('verifies RS256 tokens against the identity provider JWKS and refuses HS256 o
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as import('node:net').AddressInfo;
   try {
-    const jwks = new TokenVerifier({ jwksUrl: `http://127.0.0.1:${port}/jwks.json`, issuer: 'https://idp.park', audience: 'park' });
+    const jwks = new TokenVerifier({
+      jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+      issuer: 'https://idp.park',
+      audience: 'park',
+    });
     const token = await new SignJWT({ park_role: 'integrator' })
       .setProtectedHeader({ alg: 'RS256', kid: 'key-1' })
       .setSubject('gateway-3')
@@ -89,7 +93,10 @@ it('verifies RS256 tokens against the identity provider JWKS and refuses HS256 o
       .sign(privateKey);
     expect(await jwks.verify(token)).toMatchObject({ subject: 'gateway-3', role: 'integrator' });
     // A token signed with a shared secret is not accepted where the identity provider's keys rule.
-    const hs = await signDevelopmentToken({ ...settings, issuer: 'https://idp.park' }, { role: 'operator', subject: 'x' });
+    const hs = await signDevelopmentToken(
+      { ...settings, issuer: 'https://idp.park' },
+      { role: 'operator', subject: 'x' },
+    );
     await expect(jwks.verify(hs)).rejects.toThrow(/algorithm is not allowed/);
   } finally {
     server.close();

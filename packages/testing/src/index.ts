@@ -4,3 +4,4 @@ export * from './private-postgres';
 export * from './kafka';
 export * from './eventually';
 export { containerEngineAnswers } from './docker';
+export * from './child-process';

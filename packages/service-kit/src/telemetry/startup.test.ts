@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawnTsChild } from '@park/testing';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,14 +92,9 @@ it('exports spans over OTLP/HTTP in batches, and shutdown flushes the ones not y
   await once(collector, 'listening');
   const { port } = collector.address() as AddressInfo;
   try {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=development', '--import', 'tsx', path.join(__dirname, 'otlp-export.child.ts')],
-      {
-        env: { ...process.env, CHILD_OTLP_ENDPOINT: `http://127.0.0.1:${port}/` },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      },
-    );
+    const child = spawnTsChild(path.join(__dirname, 'otlp-export.child.ts'), {
+      CHILD_OTLP_ENDPOINT: `http://127.0.0.1:${port}/`,
+    });
     const messages: unknown[] = [];
     child.on('message', (message) => messages.push(message));
     const [code] = (await once(child, 'exit')) as [number | null];

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { SpanKind, SpanStatusCode, trace, type SpanContext } from '@opentelemetry/api';
 import type { RecordedEvent } from '@park/eventstore';
@@ -14,6 +14,7 @@ import {
   createTestDatabase,
   eventually,
   readTopic,
+  spawnTsChild,
   testInfrastructure,
   uniqueTopic,
   type TestDatabase,
@@ -49,11 +50,7 @@ const kafka = () =>
   });
 
 function spawnConsumer(env: Record<string, string>): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['--conditions=development', '--import', 'tsx', path.join(__dirname, 'tracing.child.ts')],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-  );
+  return spawnTsChild(path.join(__dirname, 'tracing.child.ts'), env);
 }
 
 function reportOf(child: ChildProcess): Promise<ChildReport> {

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { exitOf, spawnTsChild } from '@park/testing';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
@@ -119,21 +120,7 @@ export async function failure(call: Promise<unknown>): Promise<grpc.ServiceError
 
 /** Runs a TypeScript file of src/grpc as a child process with an IPC channel. */
 export function spawnChild(file: string, env: Record<string, string> = {}): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['--conditions=development', '--import', 'tsx', path.join(__dirname, '..', file)],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-  );
+  return spawnTsChild(path.join(__dirname, '..', file), env);
 }
 
-export function exitOf(
-  child: ChildProcess,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve({ code: child.exitCode, signal: child.signalCode });
-      return;
-    }
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-}
+export { exitOf };
