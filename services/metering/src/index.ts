@@ -14,3 +14,4 @@ export { decideIngest, type IngestDecision } from './readings/ingest';
 export { HistoryRequiredError } from './readings/slot-book';
 export { intervalGrid, type IntervalGrid } from './readings/interval-grid';
 export * from './series/aggregate';
+export * from './app';

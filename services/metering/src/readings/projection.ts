@@ -1,0 +1,288 @@
+import { inTransaction, LogProcessor, type EventStore, type RecordedEvent } from '@park/eventstore';
+import type { Pool } from 'pg';
+import type { MeterDescriptor } from '../registry/meter-registration';
+import { projectRegistryEvent } from '../registry/projection';
+import type { ProjectableEvent, Queryable } from '../shared/stream-writer';
+import type { EstimatedReading, HeldReading, RecordedReading } from './model';
+
+/** The tables this projection owns; a rebuild empties exactly these. */
+export const READ_MODEL_TABLES = [
+  'parks',
+  'enterprises',
+  'installations',
+  'meters',
+  'readings',
+  'held_readings',
+  'meter_gaps',
+] as const;
+
+export const READ_MODEL_PROCESSOR = 'metering.read-models';
+
+/**
+ * The metering read models from events: used inline by the application services (in the
+ * append's transaction) and by a LogProcessor or `rebuildReadModels` from the global log. Every
+ * write is guarded by the stream version, so it is idempotent and order-insensitive per row.
+ */
+export async function projectMeteringEvents(
+  db: Queryable,
+  events: readonly ProjectableEvent[],
+): Promise<void> {
+  for (const event of events) {
+    if (await projectRegistryEvent(db, event)) continue;
+    await projectReadingEvent(db, event);
+  }
+}
+
+async function projectReadingEvent(db: Queryable, event: ProjectableEvent): Promise<void> {
+  const version = event.streamVersion;
+  const d = event.data as Record<string, unknown>;
+  const meter = d.meter as MeterDescriptor | undefined;
+  switch (event.type) {
+    case 'ReadingsRecorded': {
+      const readings = d.readings as RecordedReading[];
+      await upsertReadings(
+        db,
+        meter!,
+        version,
+        readings.map((r) => ({
+          start: r.intervalStart,
+          end: r.intervalEnd,
+          value: r.value ?? null,
+          quality: r.quality,
+          source: r.source,
+          register: r.register ?? null,
+          registerEdited: r.registerEdited === true,
+        })),
+        'all',
+      );
+      return;
+    }
+    case 'ReadingCorrected':
+      await upsertReadings(
+        db,
+        meter!,
+        version,
+        [
+          {
+            start: d.intervalStart as string,
+            end: d.intervalEnd as string,
+            value: d.newValue as string,
+            quality: d.newQuality as string,
+            source: d.source as string,
+            register: (d.register as string | undefined) ?? null,
+            registerEdited: d.registerEdited === true,
+          },
+        ],
+        'all',
+      );
+      return;
+    case 'ReadingsEstimated': {
+      const readings = d.readings as EstimatedReading[];
+      // An estimate replaces the value only: a cumulative interval keeps its end register.
+      await upsertReadings(
+        db,
+        meter!,
+        version,
+        readings.map((r) => ({
+          start: r.intervalStart,
+          end: r.intervalEnd,
+          value: r.value,
+          quality: 'estimated',
+          source: 'vee',
+          register: null,
+          registerEdited: false,
+        })),
+        'value',
+      );
+      return;
+    }
+    case 'ReadingsHeld': {
+      const readings = d.readings as (HeldReading & {
+        intervalStart: string;
+        intervalEnd: string;
+      })[];
+      await db.query(
+        `INSERT INTO held_readings (meter_id, interval_start, interval_end, value, register, source,
+           reason, limit_value, enterprise_id, stream_version)
+         SELECT $1, s, e, v, r, src, rsn, lim, $2, $3
+         FROM unnest($4::timestamptz[], $5::timestamptz[], $6::numeric[], $7::numeric[], $8::text[],
+           $9::text[], $10::numeric[]) AS t(s, e, v, r, src, rsn, lim)
+         ON CONFLICT (meter_id, interval_start) DO UPDATE SET interval_end = EXCLUDED.interval_end,
+           value = EXCLUDED.value, register = EXCLUDED.register, source = EXCLUDED.source,
+           reason = EXCLUDED.reason, limit_value = EXCLUDED.limit_value, resolution = NULL,
+           resolution_reason = NULL, stream_version = EXCLUDED.stream_version
+         WHERE held_readings.stream_version < EXCLUDED.stream_version`,
+        [
+          meter!.meterId,
+          meter!.enterpriseId,
+          version,
+          readings.map((r) => r.intervalStart),
+          readings.map((r) => r.intervalEnd),
+          readings.map((r) => r.value ?? null),
+          readings.map((r) => r.register ?? null),
+          readings.map((r) => r.source),
+          readings.map((r) => r.reason),
+          readings.map((r) => r.limit ?? null),
+        ],
+      );
+      return;
+    }
+    case 'HeldReadingResolved':
+      await db.query(
+        `UPDATE held_readings SET resolution = $3, resolution_reason = $4, stream_version = $5
+         WHERE meter_id = $1 AND interval_start = $2 AND stream_version < $5`,
+        [meter!.meterId, d.intervalStart, d.resolution, d.reason, version],
+      );
+      return;
+    case 'GapDetected':
+      await db.query(
+        `INSERT INTO meter_gaps (meter_id, gap_start, gap_end, missing_intervals, stream_version)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+        [meter!.meterId, d.start, d.end, d.missingIntervals, version],
+      );
+      return;
+    case 'GapClosed':
+      await db.query(
+        `UPDATE meter_gaps SET closed = true, stream_version = $4
+         WHERE meter_id = $1 AND gap_start = $2 AND gap_end = $3 AND stream_version < $4`,
+        [meter!.meterId, d.start, d.end, version],
+      );
+      return;
+    default:
+      return;
+  }
+}
+
+interface ReadingRow {
+  start: string;
+  end: string;
+  value: string | null;
+  quality: string;
+  source: string;
+  register: string | null;
+  registerEdited: boolean;
+}
+
+async function upsertReadings(
+  db: Queryable,
+  meter: MeterDescriptor,
+  version: number,
+  rows: ReadingRow[],
+  update: 'all' | 'value',
+): Promise<void> {
+  if (rows.length === 0) return;
+  const set =
+    update === 'all'
+      ? `value = EXCLUDED.value, quality = EXCLUDED.quality, source = EXCLUDED.source,
+         register = EXCLUDED.register, register_edited = EXCLUDED.register_edited,`
+      : `value = EXCLUDED.value, quality = EXCLUDED.quality, source = EXCLUDED.source,`;
+  await db.query(
+    `INSERT INTO readings (meter_id, interval_start, interval_end, value, quality, source, register,
+       register_edited, park_id, enterprise_id, commodity, role, unit, stream_version)
+     SELECT $1, s, e, v, q, src, r, re, $2, $3, $4, $5, $6, $7
+     FROM unnest($8::timestamptz[], $9::timestamptz[], $10::numeric[], $11::text[], $12::text[],
+       $13::numeric[], $14::boolean[]) AS t(s, e, v, q, src, r, re)
+     ON CONFLICT (meter_id, interval_start) DO UPDATE SET ${set}
+       interval_end = EXCLUDED.interval_end, stream_version = EXCLUDED.stream_version
+     WHERE readings.stream_version < EXCLUDED.stream_version`,
+    [
+      meter.meterId,
+      meter.parkId,
+      meter.enterpriseId,
+      meter.commodity,
+      meter.role,
+      meter.unit,
+      version,
+      rows.map((r) => r.start),
+      rows.map((r) => r.end),
+      rows.map((r) => r.value),
+      rows.map((r) => r.quality),
+      rows.map((r) => r.source),
+      rows.map((r) => r.register),
+      rows.map((r) => r.registerEdited),
+    ],
+  );
+}
+
+/** The month partitions (UTC) of the given interval starts, created on demand; cached per pool. */
+export class ReadingPartitions {
+  private readonly known = new Set<string>();
+
+  constructor(private readonly pool: Pool) {}
+
+  async ensure(intervalStarts: Iterable<string>): Promise<void> {
+    const months = new Map<string, string>();
+    for (const start of intervalStarts) {
+      const month = typeof start === 'string' ? start.slice(0, 7) : '';
+      if (!/^\d{4}-\d{2}$/.test(month) || this.known.has(month)) continue;
+      months.set(month, `${month}-01T00:00:00Z`);
+    }
+    for (const [month, at] of months) {
+      // Its own short transaction: the DDL's locks must not be held across an ingest.
+      await this.pool.query('SELECT metering_ensure_readings_partition($1)', [at]);
+      this.known.add(month);
+    }
+  }
+}
+
+/** A LogProcessor that keeps the read models from the global log (e.g. for a fresh replica). */
+export function readModelProcessor(
+  store: EventStore,
+  connectionString: string,
+  name = READ_MODEL_PROCESSOR,
+): LogProcessor {
+  return new LogProcessor(
+    store,
+    { name, connectionString },
+    {
+      kind: 'projection',
+      handle: (events: RecordedEvent[], client) => projectMeteringEvents(client, events),
+    },
+  );
+}
+
+/**
+ * Empties the read models and projects the whole log again with the same projection, in one
+ * transaction that locks the tables: writers wait (their inline projection needs the tables)
+ * and readers see the old rows until the new ones commit. Reads the log in global-position
+ * order without the processors' snapshot watermark: under the lock every committed event is
+ * visible, and an event still uncommitted is projected inline by its own transaction after.
+ */
+export async function rebuildReadModels(
+  pool: Pool,
+  options: { batchSize?: number } = {},
+): Promise<number> {
+  const batchSize = options.batchSize ?? 1000;
+  return inTransaction(pool, async (client) => {
+    await client.query(`LOCK TABLE ${READ_MODEL_TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+    await client.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}`);
+    let after = '0';
+    let total = 0;
+    for (;;) {
+      const { rows } = await client.query<{
+        global_position: string;
+        stream_id: string;
+        stream_version: string;
+        event_type: string;
+        data: ProjectableEvent['data'];
+      }>(
+        `SELECT global_position, stream_id, stream_version, event_type, data FROM events
+         WHERE global_position > $1 ORDER BY global_position LIMIT $2`,
+        [after, batchSize],
+      );
+      if (rows.length === 0) break;
+      await projectMeteringEvents(
+        client,
+        rows.map((row) => ({
+          streamId: row.stream_id,
+          streamVersion: Number(row.stream_version),
+          type: row.event_type,
+          data: row.data,
+        })),
+      );
+      total += rows.length;
+      after = rows[rows.length - 1]!.global_position;
+    }
+    return total;
+  });
+}

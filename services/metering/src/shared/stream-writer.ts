@@ -1,0 +1,152 @@
+import {
+  CommandHandler,
+  inTransaction,
+  WrongExpectedVersionError,
+  type Decider,
+  type DomainEvent,
+  type EventMetadata,
+  type EventStore,
+  type JsonObject,
+  type RecordedEvent,
+  type SnapshotPolicy,
+} from '@park/eventstore';
+import { ConflictError } from '@park/service-kit/errors';
+import type { Pool, PoolClient } from 'pg';
+
+export type Queryable = Pick<Pool | PoolClient, 'query'>;
+
+/** What a read-model projection needs of an event: inline (just appended) or from the log. */
+export type ProjectableEvent = Pick<RecordedEvent, 'streamId' | 'streamVersion' | 'type' | 'data'>;
+
+/** Applies events to read models on the given client (the append's transaction, or a processor's). */
+export type Projector = (db: Queryable, events: ProjectableEvent[]) => Promise<void>;
+
+export interface StreamWriterOptions<State> {
+  /** Read-decide-append attempts before a version conflict becomes a ConflictError. */
+  maxAttempts?: number;
+  snapshots?: SnapshotPolicy<State>;
+}
+
+export interface Decision<Event, Result> {
+  events: Event[];
+  result: Result;
+}
+
+export interface WriteOutcome<Event, State, Result> {
+  events: Event[];
+  state: State;
+  version: number;
+  result: Result;
+}
+
+/**
+ * CommandHandler's read-decide-append loop, with the append and the read-model projection in ONE
+ * transaction: a query right after the command sees its effect, and a decision that reads the
+ * read model (history rows) reads it at least as new as the stream version it appends on.
+ * (CommandHandler.handle appends on the pool, so it cannot take the projection along; its `load`
+ * with snapshots is reused.)
+ */
+export class StreamWriter<Command, Event extends DomainEvent, State> {
+  private readonly handler: CommandHandler<Command, Event, State>;
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly decider: Decider<Command, Event, State>,
+    private readonly project: Projector,
+    private readonly options: StreamWriterOptions<State> = {},
+  ) {
+    this.handler = new CommandHandler(store, decider, { snapshots: options.snapshots });
+    this.maxAttempts = options.maxAttempts ?? 5;
+  }
+
+  load(streamId: string): Promise<{ state: State; version: number; replayed: number }> {
+    return this.handler.load(streamId);
+  }
+
+  /** The decider's own decision for a command. */
+  handle(
+    streamId: string,
+    command: Command,
+    metadata: EventMetadata = {},
+  ): Promise<WriteOutcome<Event, State, undefined>> {
+    return this.write(
+      streamId,
+      async (state) => ({ events: this.decider.decide(command, state), result: undefined }),
+      metadata,
+    );
+  }
+
+  /**
+   * Loads the stream, calls `decide` with the state and the transaction's client (to read read
+   * models), appends its events at the loaded version and projects them, all in one transaction;
+   * on a version conflict does it again on the new state, up to maxAttempts times.
+   */
+  async write<Result>(
+    streamId: string,
+    decide: (state: State, client: PoolClient) => Promise<Decision<Event, Result>>,
+    metadata: EventMetadata = {},
+  ): Promise<WriteOutcome<Event, State, Result>> {
+    for (let attempt = 1; ; attempt++) {
+      const { state, version, replayed } = await this.handler.load(streamId);
+      try {
+        const outcome = await inTransaction(this.store.pool, async (client) => {
+          const { events, result } = await decide(state, client);
+          if (events.length === 0) return { events, result, version };
+          const appended = await this.store.append(
+            streamId,
+            events.map((event) => ({ type: event.type, data: toJson(event), metadata })),
+            version === 0 ? 'no_stream' : version,
+            { client },
+          );
+          await this.project(
+            client,
+            events.map((event, i) => ({
+              streamId,
+              streamVersion: appended.events[i]!.streamVersion,
+              type: event.type,
+              data: toJson(event),
+            })),
+          );
+          return { events, result, version: appended.nextVersion };
+        });
+        const next = outcome.events.reduce((s, event) => this.decider.evolve(s, event), state);
+        if (
+          this.options.snapshots &&
+          outcome.events.length > 0 &&
+          replayed + outcome.events.length >= this.options.snapshots.every
+        ) {
+          // Only a shortcut: a failed snapshot must not fail a committed command.
+          await this.saveSnapshot(streamId, next, outcome.version).catch(() => undefined);
+        }
+        return { ...outcome, state: next };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        if (attempt >= this.maxAttempts) {
+          throw new ConflictError(
+            `${streamId} kept changing under this command (${attempt} attempts); try again`,
+          );
+        }
+      }
+    }
+  }
+
+  private async saveSnapshot(streamId: string, state: State, version: number): Promise<void> {
+    const policy = this.options.snapshots!;
+    await this.store.pool.query(
+      `INSERT INTO stream_snapshots (stream_id, stream_version, state_version, state)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (stream_id) DO UPDATE
+         SET stream_version = EXCLUDED.stream_version, state_version = EXCLUDED.state_version,
+             state = EXCLUDED.state, taken_at = now()
+         WHERE stream_snapshots.stream_version < EXCLUDED.stream_version
+            OR stream_snapshots.state_version <> EXCLUDED.state_version`,
+      [streamId, version, policy.stateVersion, JSON.stringify(policy.serialize(state))],
+    );
+  }
+}
+
+export function toJson(event: DomainEvent): JsonObject {
+  const { type: _type, ...fields } = event as DomainEvent & Record<string, unknown>;
+  return JSON.parse(JSON.stringify(fields)) as JsonObject;
+}
