@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Parser, type SchemaParser } from '@asyncapi/parser';
+import { park } from '@park/contracts';
+import { deadLetterTopic } from '@park/messaging';
+import { METERING_EVENT_TYPES } from './decode';
+import { METERING_READINGS_TOPIC, METERING_REGISTRY_TOPIC, meteringTopics } from './topics';
+
+const DOCUMENT = path.resolve(__dirname, '../../../../docs/asyncapi/metering.yaml');
+const PROTOBUF = 'application/vnd.google.protobuf;version=3';
+
+function protobufMessageProblem(name: unknown): string | undefined {
+  const local = typeof name === 'string' ? name.replace(/^park\.metering\.v1\./, '') : '';
+  const defined =
+    name === `park.metering.v1.${local}` &&
+    typeof (park.metering.v1 as Record<string, unknown>)[local] === 'object';
+  return defined ? undefined : `${String(name)} is not a park.metering.v1 message`;
+}
+
+/**
+ * Payload schemas name a message of park.metering.v1: check that the contracts define it. The
+ * parser validates custom formats of AsyncAPI 3 documents only by parsing them, so parse checks.
+ */
+const protobufNames: SchemaParser = {
+  getMimeTypes: () => [PROTOBUF],
+  validate: async (input) => {
+    const problem = protobufMessageProblem(input.data);
+    return problem ? [{ message: problem, path: input.path }] : [];
+  },
+  parse: async (input) => {
+    const problem = protobufMessageProblem(input.data);
+    if (problem) throw new Error(problem);
+    return { type: 'string', description: String(input.data) };
+  },
+};
+
+async function parse(text = readFileSync(DOCUMENT, 'utf8')) {
+  const parser = new Parser();
+  parser.registerSchemaParser(protobufNames);
+  return parser.parse(text);
+}
+
+const REGISTRY_TYPES = [
+  'ParkConfigured',
+  'EnterpriseRegistered',
+  'EnterpriseUpdated',
+  'InstallationRegistered',
+  'MeterRegistered',
+  'MeterReplaced',
+  'MeterDecommissioned',
+].map((name) => `park.metering.v1.${name}`);
+const READINGS_TYPES = [
+  'ReadingsRecorded',
+  'ReadingCorrected',
+  'ReadingsEstimated',
+  'GapDetected',
+].map((name) => `park.metering.v1.${name}`);
+
+it('docs/asyncapi/metering.yaml is a valid AsyncAPI 3 document', async () => {
+  const { document, diagnostics } = await parse();
+  // Severity 0 is an error, 1 a warning; the "newer AsyncAPI version exists" hint is allowed.
+  expect(diagnostics.filter((d) => d.severity <= 1).map((d) => d.message)).toEqual([]);
+  expect(document?.version()).toBe('3.0.0');
+});
+
+it('describes the topics of the contract: addresses, partitions, messages and keys', async () => {
+  const { document } = await parse();
+  const channels = document!.channels().all();
+  const described = Object.fromEntries(
+    channels.map((channel) => [
+      channel.address(),
+      {
+        partitions: channel.extensions().get('x-partitions')?.value(),
+        messages: channel
+          .messages()
+          .all()
+          .map((message) => message.name()),
+      },
+    ]),
+  );
+  const specs = Object.fromEntries(meteringTopics.map((spec) => [spec.name, spec]));
+  const expected = {
+    [METERING_REGISTRY_TOPIC]: REGISTRY_TYPES,
+    [METERING_READINGS_TOPIC]: READINGS_TYPES,
+  };
+  expect(described).toEqual(
+    Object.fromEntries(
+      Object.entries(expected).flatMap(([topic, messages]) => [
+        [topic, { partitions: specs[topic]!.partitions, messages }],
+        [deadLetterTopic(topic), { partitions: specs[topic]!.partitions, messages }],
+      ]),
+    ),
+  );
+  expect([...REGISTRY_TYPES, ...READINGS_TYPES].sort()).toEqual([...METERING_EVENT_TYPES].sort());
+
+  for (const message of document!.messages().all()) {
+    const json = message.json() as {
+      payload: { schemaFormat: string };
+      headers: { allOf: { properties?: { ce_type?: { const?: string } } }[] };
+      bindings: { kafka: { key: { type: string; description: string } } };
+    };
+    expect(json.payload.schemaFormat).toBe(PROTOBUF);
+    // The payload schema names the message's own protobuf type (checked by protobufNames).
+    expect(message.payload()?.description()).toBe(message.name());
+    expect(json.headers.allOf[1]?.properties?.ce_type?.const).toBe(message.name());
+    expect(json.bindings.kafka.key).toMatchObject({ type: 'string' });
+    expect(message.headers()?.json()).toMatchObject({
+      allOf: [
+        {
+          required: expect.arrayContaining([
+            'ce_id',
+            'ce_type',
+            'ce_source',
+            'ce_time',
+            'ce_specversion',
+            'content-type',
+          ]),
+        },
+        expect.anything(),
+      ],
+    });
+  }
+});
+
+it('a payload naming no protobuf message is an error', async () => {
+  const text = readFileSync(DOCUMENT, 'utf8').replace(
+    'schema: park.metering.v1.GapDetected',
+    'schema: park.metering.v1.GapFound',
+  );
+  const { document, diagnostics } = await parse(text);
+  expect(document).toBeUndefined();
+  expect(JSON.stringify(diagnostics)).toContain(
+    'park.metering.v1.GapFound is not a park.metering.v1 message',
+  );
+});

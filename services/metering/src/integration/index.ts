@@ -1,0 +1,4 @@
+export * from './topics';
+export * from './enums';
+export * from './mapper';
+export * from './decode';
