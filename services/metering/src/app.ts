@@ -14,3 +14,5 @@ export * from './readings/hot-state';
 export * from './readings/ingest-service';
 export * from './readings/gap-service';
 export * from './series/series-store';
+export { meteringGrpcService, type MeteringGrpcDeps } from './api/grpc-service';
+export { METERING_ACCESS, type AccessRule, type MeteringMethod } from './api/access';

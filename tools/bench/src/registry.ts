@@ -1,4 +1,5 @@
 import { eventstoreBenchmark } from './benchmarks/eventstore';
+import { meteringBenchmark } from './benchmarks/metering';
 import { HARNESS_FLAGS } from './args';
 import type { Benchmark } from './types';
 
@@ -8,7 +9,10 @@ const NAME = /^[a-z][a-z0-9-]*$/;
  * Every benchmark `npm run bench` knows, in the order a run without names takes them. A new
  * benchmark is a module under benchmarks/ exporting defineBenchmark({...}), added here.
  */
-export const benchmarks: readonly Benchmark[] = checkRegistry([eventstoreBenchmark]);
+export const benchmarks: readonly Benchmark[] = checkRegistry([
+  eventstoreBenchmark,
+  meteringBenchmark,
+]);
 
 /** Names must be unique command-line words, and flags must not shadow the harness's own. */
 export function checkRegistry(registry: readonly Benchmark[]): readonly Benchmark[] {

@@ -5,6 +5,8 @@ import type { IntegrationMessage } from '@park/messaging';
 import type { MeterDescriptor, MeterRegistration } from '../registry/meter-registration';
 import { COMMODITIES, METER_ROLES, METER_UNITS } from '../registry/meter-registration';
 import { SIZE_BANDS } from '../registry/park';
+import { enterpriseDecider } from '../registry/enterprise';
+import { createMeterDecider } from '../readings/meter';
 import { decodeMeteringEvent, decodeMeteringRecord, UnknownMeteringTypeError } from './decode';
 import { commodityToProto, meterRoleToProto, sizeBandToProto, unitToProto } from './enums';
 import {
@@ -179,12 +181,20 @@ describe('registry events go to the compacted registry topic keyed by entity id'
   it('an update event without the state after it is refused, never published half-empty', () => {
     expect(() =>
       meteringEventMapper(
-        recorded({ type: 'EnterpriseUpdated', enterpriseId: 'ent-1', changes: { name: 'X' } }),
+        recorded({
+          type: 'EnterpriseUpdated',
+          enterpriseId: 'ent-1',
+          changes: { name: 'X' },
+        } as unknown as StoredEvent),
       ),
     ).toThrow(RegistryStateMissingError);
     expect(() =>
       meteringEventMapper(
-        recorded({ type: 'MeterDecommissioned', meterId: 'm-1', at: '2026-03-01T00:00:00Z' }),
+        recorded({
+          type: 'MeterDecommissioned',
+          meterId: 'm-1',
+          at: '2026-03-01T00:00:00Z',
+        } as unknown as StoredEvent),
       ),
     ).toThrow(RegistryStateMissingError);
   });
@@ -608,5 +618,89 @@ describe('meteringTopics', () => {
         withDeadLetterTopic: true,
       },
     ]);
+  });
+});
+
+describe('registry events as the deciders produce them', () => {
+  it('publishes EnterpriseUpdated, MeterReplaced and MeterDecommissioned with serial numbers', () => {
+    const decided: StoredEvent[] = [];
+    let enterpriseState = enterpriseDecider.initialState();
+    for (const command of [
+      {
+        type: 'RegisterEnterprise' as const,
+        enterpriseId: 'ent-1',
+        parkId: 'park-1',
+        name: 'Songbei Steel',
+        creditCode: '91210106MA0Y5K7R5J',
+        industryCode: 'C3120',
+        exporter: false,
+        energyUsing: true,
+        keyEnergyConsumingUnit: false,
+      },
+      { type: 'UpdateEnterprise' as const, enterpriseId: 'ent-1', changes: { exporter: true } },
+    ]) {
+      for (const event of enterpriseDecider.decide(command, enterpriseState)) {
+        decided.push(event);
+        enterpriseState = enterpriseDecider.evolve(enterpriseState, event);
+      }
+    }
+    const meters = createMeterDecider();
+    let meterState = meters.initialState();
+    for (const command of [
+      {
+        type: 'RegisterMeter' as const,
+        meterId: 'm-9',
+        parkId: 'park-1',
+        enterpriseId: 'ent-1',
+        timeZone: 'Asia/Shanghai',
+        commodity: 'electricity',
+        role: 'grid_import',
+        unit: 'kWh',
+        registerType: 'cumulative',
+        multiplier: '40',
+        serialNumber: 'SN-OLD',
+      },
+      {
+        type: 'ReplaceMeter' as const,
+        meterId: 'm-9',
+        at: '2026-02-10T06:00:00.000Z',
+        now: '2026-02-10T07:00:00.000Z',
+        oldFinalRegister: '10',
+        newFirstRegister: '0',
+        multiplier: '80',
+        newSerialNumber: 'SN-NEW',
+      },
+      { type: 'DecommissionMeter' as const, meterId: 'm-9', at: '2026-02-20T00:00:00.000Z' },
+    ]) {
+      for (const event of meters.decide(command, meterState)) {
+        decided.push(event);
+        meterState = meters.evolve(meterState, event);
+      }
+    }
+    const messages = decided.map((event) => meteringEventMapper(recorded(event)));
+    const byType = (type: string) =>
+      messages.find((message) => message?.type === `park.metering.v1.${type}`)!;
+
+    expect(v1.EnterpriseUpdated.decode(byType('EnterpriseUpdated').payload).enterprise).toEqual(
+      expect.objectContaining({ enterpriseId: 'ent-1', name: 'Songbei Steel', exporter: true }),
+    );
+    expect(v1.MeterRegistered.decode(byType('MeterRegistered').payload).meter).toMatchObject({
+      serialNumber: 'SN-OLD',
+      multiplier: { value: '40' },
+    });
+    expect(v1.MeterReplaced.decode(byType('MeterReplaced').payload)).toMatchObject({
+      meter: { meterId: 'm-9', serialNumber: 'SN-NEW', multiplier: { value: '80' } },
+      oldSerialNumber: 'SN-OLD',
+      oldFinalRegister: { value: '10' },
+      newFirstRegister: { value: '0' },
+    });
+    expect(v1.MeterDecommissioned.decode(byType('MeterDecommissioned').payload)).toMatchObject({
+      meter: {
+        serialNumber: 'SN-NEW',
+        multiplier: { value: '80' },
+        status: v1.MeterStatus.METER_STATUS_DECOMMISSIONED,
+      },
+      decommissionedAt: new Date('2026-02-20T00:00:00.000Z'),
+    });
   });
 });

@@ -2,9 +2,13 @@ import { park } from '@park/contracts';
 import { toDomainEvent, type RecordedEvent } from '@park/eventstore';
 import type { IntegrationEventMapper, IntegrationMessage } from '@park/messaging';
 import type { MeterEvent } from '../readings/model';
-import type { EnterpriseEvent, EnterpriseProfile } from '../registry/enterprise';
+import type { EnterpriseEvent, EnterpriseSnapshot } from '../registry/enterprise';
 import type { InstallationEvent } from '../registry/installation';
-import type { MeterDescriptor, MeterRegistration } from '../registry/meter-registration';
+import type {
+  MeterDescriptor,
+  MeterRegistration,
+  MeterSnapshot,
+} from '../registry/meter-registration';
 import type { ParkEvent } from '../registry/park';
 import {
   commodityToProto,
@@ -19,25 +23,13 @@ import { METERING_READINGS_TOPIC, METERING_REGISTRY_TOPIC } from './topics';
 
 const v1 = park.metering.v1;
 
-/** An enterprise's whole state after an event. */
-export interface EnterpriseSnapshot extends EnterpriseProfile {
-  enterpriseId: string;
-  parkId: string;
-}
-
-/** A meter's whole registry state after an event. */
-export interface MeterSnapshot {
-  /** The current registration: after a replacement, the new meter's multiplier and maximum. */
-  registration: MeterRegistration;
-  /** When the meter was registered (the MeterRegistered event's time). */
-  registeredAt?: string;
-}
+export type { EnterpriseSnapshot, MeterSnapshot };
 
 /**
- * Registry topics carry each entity's whole state, but the domain's update events carry only
- * what changed. The mapper is synchronous and sees one event, so these events must carry the
- * state after them in these fields (to be added by the registry and meter deciders); an event
- * without it is an error, never published half-empty to a compacted topic.
+ * Registry topics carry each entity's whole state, but the domain's update events carry what
+ * changed. The mapper is synchronous and sees one event, so the deciders put the state after the
+ * event in these fields; an event without it (stored before they did) is an error, never
+ * published half-empty to a compacted topic.
  */
 export interface RegistryStateFields {
   EnterpriseUpdated: { enterprise: EnterpriseSnapshot };
@@ -117,8 +109,7 @@ export function meterToProto(
         : registeredAt instanceof Date
           ? registeredAt
           : timestamp(registeredAt),
-    // The domain does not record serial numbers yet.
-    serialNumber: '',
+    serialNumber: registration.serialNumber ?? '',
   };
 }
 
@@ -203,8 +194,7 @@ export const meteringEventMapper: IntegrationEventMapper = (recorded: RecordedEv
       const { current } = requireState(event.type, event, 'current', recorded.streamId);
       return registry(event.meterId, event.type, v1.MeterReplaced, {
         meter: meterToProto(current.registration, 'active', current.registeredAt),
-        // The domain does not record serial numbers yet.
-        oldSerialNumber: '',
+        oldSerialNumber: event.oldSerialNumber ?? '',
         oldFinalRegister: optionalDecimal(event.oldFinalRegister),
         newFirstRegister: optionalDecimal(event.newFirstRegister),
         replacedAt: timestamp(event.at),

@@ -110,6 +110,8 @@ describe('cumulative registers become interval values', () => {
         newFirstRegister: '0.2',
         multiplier: '20',
         registerMaximum: '100000',
+        // The registration after the swap: the new meter's multiplier.
+        current: { registration: expect.objectContaining({ meterId: 'm-cum', multiplier: '20' }) },
       },
       {
         type: 'ReadingsRecorded',

@@ -2,6 +2,8 @@ import { PreconditionError, ValidationError } from '@park/service-kit/errors';
 import { intervalMeter, MeterScenario, q, reading } from './test-support/meter-scenario';
 
 const NOW = q(12);
+const { type: _type, ...command } = intervalMeter;
+const registered = { ...command, multiplier: '1', intervalMinutes: 15 };
 
 describe('meter lifecycle', () => {
   it('records a swap of an interval meter without registers, and refuses registers for it', () => {
@@ -19,8 +21,25 @@ describe('meter lifecycle', () => {
         description: 'an interval meter has no register to carry over',
       },
     ]);
-    expect(scenario.when({ type: 'ReplaceMeter', meterId: 'm-int', at: q(4), now: NOW })).toEqual([
-      { type: 'MeterReplaced', meterId: 'm-int', at: q(4), multiplier: '1' },
+    expect(
+      scenario.when({
+        type: 'ReplaceMeter',
+        meterId: 'm-int',
+        at: q(4),
+        now: NOW,
+        newSerialNumber: 'SN-2',
+      }),
+    ).toEqual([
+      {
+        type: 'MeterReplaced',
+        meterId: 'm-int',
+        at: q(4),
+        multiplier: '1',
+        serialNumber: 'SN-2',
+        current: {
+          registration: { ...registered, multiplier: '1', serialNumber: 'SN-2' },
+        },
+      },
     ]);
   });
 
@@ -28,7 +47,12 @@ describe('meter lifecycle', () => {
     const scenario = new MeterScenario(intervalMeter);
     const decommission = { type: 'DecommissionMeter' as const, meterId: 'm-int', at: q(8) };
     expect(scenario.when(decommission)).toEqual([
-      { type: 'MeterDecommissioned', meterId: 'm-int', at: q(8) },
+      {
+        type: 'MeterDecommissioned',
+        meterId: 'm-int',
+        at: q(8),
+        current: { registration: registered },
+      },
     ]);
     expect(scenario.when(decommission)).toEqual([]);
     expect(scenario.whenError({ ...decommission, at: q(9) })).toBeInstanceOf(PreconditionError);

@@ -13,7 +13,13 @@ import { applyRegister } from './apply';
 import { slotEvents } from './emit';
 import { misalignment, registeredMeter, requireInstant } from './guards';
 import { MeterContext } from './meter-context';
-import type { MeterDeciderOptions, MeterEvent, MeterState, Replacement } from './model';
+import type {
+  MeterDeciderOptions,
+  MeterEvent,
+  MeterState,
+  RegisteredMeterState,
+  Replacement,
+} from './model';
 import { SlotBook } from './slot-book';
 import { Violations } from '../shared/validation';
 
@@ -95,6 +101,7 @@ export function decideReplace(
       if (given !== undefined) v.add(field, 'an interval meter has no register to carry over');
     }
   }
+  const serialNumber = v.optionalText('new_serial_number', command.newSerialNumber, 64);
   v.throwIfAny();
 
   const replacement: Replacement = withoutUndefined({
@@ -103,7 +110,9 @@ export function decideReplace(
     newFirstRegister,
     multiplier,
     registerMaximum,
+    serialNumber,
   });
+  const before = currentRegistration(meter);
   if (oldFinalRegister !== undefined) {
     const outcome = applyRegister(ctx, ctx.grid.previous(at), new Dec(oldFinalRegister), {
       source: 'meter_replacement',
@@ -114,7 +123,18 @@ export function decideReplace(
     }
   }
   return [
-    { type: 'MeterReplaced', meterId: meter.registration.meterId, ...replacement },
+    withoutUndefined({
+      type: 'MeterReplaced' as const,
+      meterId: meter.registration.meterId,
+      ...replacement,
+      oldSerialNumber: before.serialNumber,
+      current: {
+        registration: currentRegistration({
+          ...meter,
+          replacements: [...meter.replacements, replacement],
+        }),
+      },
+    }),
     ...slotEvents(ctx),
   ];
 }
@@ -129,8 +149,31 @@ export function decideDecommission(command: DecommissionMeter, state: MeterState
     );
   }
   return [
-    { type: 'MeterDecommissioned', meterId: meter.registration.meterId, at: instantText(at) },
+    {
+      type: 'MeterDecommissioned',
+      meterId: meter.registration.meterId,
+      at: instantText(at),
+      current: { registration: currentRegistration(meter) },
+    },
   ];
+}
+
+/**
+ * The registration as it stands after the meter's replacements: the latest swap's multiplier,
+ * register maximum and serial number (a swap without a serial leaves it unknown).
+ */
+export function currentRegistration(
+  meter: Pick<RegisteredMeterState, 'registration' | 'replacements'>,
+): MeterRegistration {
+  const latest = meter.replacements[meter.replacements.length - 1];
+  if (!latest) return meter.registration;
+  const { registerMaximum: _maximum, serialNumber: _serial, ...rest } = meter.registration;
+  return withoutUndefined({
+    ...rest,
+    multiplier: latest.multiplier,
+    registerMaximum: latest.registerMaximum,
+    serialNumber: latest.serialNumber,
+  });
 }
 
 function sameRegistration(a: MeterRegistration, b: MeterRegistration): boolean {

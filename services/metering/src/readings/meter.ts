@@ -103,7 +103,13 @@ export function evolveMeter(
   if (state.status === 'unregistered') return state;
   switch (event.type) {
     case 'MeterReplaced': {
-      const { type: _type, meterId: _meterId, ...replacement } = event;
+      const {
+        type: _type,
+        meterId: _meterId,
+        oldSerialNumber: _old,
+        current: _current,
+        ...replacement
+      } = event;
       return { ...state, replacements: [...state.replacements, replacement] };
     }
     case 'MeterDecommissioned':

@@ -2,6 +2,7 @@ import type {
   DecommissionMeter,
   MeterDescriptor,
   MeterRegistration,
+  MeterSnapshot,
   RegisterMeter,
   ReplaceMeter,
 } from '../registry/meter-registration';
@@ -132,6 +133,8 @@ export interface Replacement {
   /** The new meter's multiplier and rollover value, from `at` on. */
   multiplier: string;
   registerMaximum?: string;
+  /** The new physical meter's serial number, when given. */
+  serialNumber?: string;
 }
 
 export interface DetectedGap {
@@ -142,8 +145,21 @@ export interface DetectedGap {
 
 export type MeterEvent =
   | ({ type: 'MeterRegistered' } & MeterRegistration)
-  | ({ type: 'MeterReplaced'; meterId: string } & Replacement)
-  | { type: 'MeterDecommissioned'; meterId: string; at: string }
+  | ({
+      type: 'MeterReplaced';
+      meterId: string;
+      /** The replaced meter's serial number, when it was known. */
+      oldSerialNumber?: string;
+      /** The meter after the replacement (the registry topic carries whole meters). */
+      current: MeterSnapshot;
+    } & Replacement)
+  | {
+      type: 'MeterDecommissioned';
+      meterId: string;
+      at: string;
+      /** The meter's registration at decommissioning. */
+      current: MeterSnapshot;
+    }
   | { type: 'ReadingsRecorded'; meter: MeterDescriptor; readings: RecordedReading[] }
   | {
       type: 'ReadingCorrected';

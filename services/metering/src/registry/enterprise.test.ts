@@ -91,6 +91,16 @@ describe('Enterprise', () => {
         type: 'EnterpriseUpdated',
         enterpriseId: 'ent-1',
         changes: { keyEnergyConsumingUnit: true },
+        enterprise: {
+          enterpriseId: 'ent-1',
+          parkId: 'park-1',
+          name: 'Shenyang Gearbox Works',
+          creditCode: '91210106MA0Y5K7R5J',
+          industryCode: 'C3451',
+          exporter: true,
+          energyUsing: true,
+          keyEnergyConsumingUnit: true,
+        },
       },
     ]);
     const after = given([registered, ...events!]).state;

@@ -30,9 +30,21 @@ export interface UpdateEnterprise {
 
 export type EnterpriseCommand = RegisterEnterprise | UpdateEnterprise;
 
+/** An enterprise's whole state after an event. */
+export interface EnterpriseSnapshot extends EnterpriseProfile {
+  enterpriseId: string;
+  parkId: string;
+}
+
 export type EnterpriseEvent =
   | ({ type: 'EnterpriseRegistered'; enterpriseId: string; parkId: string } & EnterpriseProfile)
-  | { type: 'EnterpriseUpdated'; enterpriseId: string; changes: Partial<EnterpriseProfile> };
+  | {
+      type: 'EnterpriseUpdated';
+      enterpriseId: string;
+      changes: Partial<EnterpriseProfile>;
+      /** The whole enterprise after the change: the compacted registry topic carries it. */
+      enterprise: EnterpriseSnapshot;
+    };
 
 export type EnterpriseState =
   | { status: 'new' }
@@ -51,6 +63,7 @@ export const enterpriseDecider: Decider<EnterpriseCommand, EnterpriseEvent, Ente
       }
       case 'EnterpriseUpdated':
         if (state.status !== 'registered') return state;
+        // `changes` rather than `enterprise`: events stored before `enterprise` existed lack it.
         return { ...state, profile: { ...state.profile, ...event.changes } };
     }
   },
@@ -91,7 +104,19 @@ export const enterpriseDecider: Decider<EnterpriseCommand, EnterpriseEvent, Ente
           }
         }
         if (Object.keys(changes).length === 0) return [];
-        return [{ type: 'EnterpriseUpdated', enterpriseId: state.enterpriseId, changes }];
+        return [
+          {
+            type: 'EnterpriseUpdated',
+            enterpriseId: state.enterpriseId,
+            changes,
+            enterprise: {
+              enterpriseId: state.enterpriseId,
+              parkId: state.parkId,
+              ...state.profile,
+              ...changes,
+            },
+          },
+        ];
       }
     }
   },

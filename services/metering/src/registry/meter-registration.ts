@@ -91,6 +91,16 @@ export interface MeterRegistration {
   multiplier: string;
   ratedPowerKw?: string;
   intervalMinutes: number;
+  /** The physical meter's serial; a replacement changes it, the meter id stays. */
+  serialNumber?: string;
+}
+
+/** A meter's whole registry state after an event (registry topic records carry it). */
+export interface MeterSnapshot {
+  /** The current registration: after a replacement, the new meter's serial, multiplier and maximum. */
+  registration: MeterRegistration;
+  /** When the meter was registered, where the event's decider knows it. */
+  registeredAt?: string;
 }
 
 /** What every reading event carries, so consumers need no join with the registry. */
@@ -129,6 +139,7 @@ export interface RegisterMeter {
   ratedPowerKw?: string;
   /** Defaults to 15 for electricity and 60 otherwise. */
   intervalMinutes?: number;
+  serialNumber?: string;
 }
 
 export function validateMeterRegistration(command: RegisterMeter): MeterRegistration {
@@ -169,6 +180,7 @@ export function validateMeterRegistration(command: RegisterMeter): MeterRegistra
     v.add('register_type', 'a state of charge is a level, not a counter: use interval');
   }
 
+  const serialNumber = v.optionalText('serial_number', command.serialNumber, 64);
   const sourceGeneratorId = v.optionalText('source_generator_id', command.sourceGeneratorId, 64);
   if (role === 'green_direct_line' && !sourceGeneratorId) {
     v.add('source_generator_id', 'a green direct line names its source generator');
@@ -248,6 +260,7 @@ export function validateMeterRegistration(command: RegisterMeter): MeterRegistra
     multiplier,
     ratedPowerKw,
     intervalMinutes,
+    serialNumber,
   });
 }
 
@@ -329,6 +342,8 @@ export interface ReplaceMeter {
   /** The new meter's CT/PT multiplier and rollover value; the old ones when absent. */
   multiplier?: string;
   registerMaximum?: string;
+  /** The new physical meter's serial number. */
+  newSerialNumber?: string;
 }
 
 export interface DecommissionMeter {

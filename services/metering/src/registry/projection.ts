@@ -79,8 +79,10 @@ export async function projectRegistryEvent(
       await db.query(
         `INSERT INTO meters (meter_id, park_id, enterprise_id, installation_id, time_zone, commodity,
            role, unit, register_type, register_maximum, multiplier, rated_power_kw, interval_minutes,
-           source_generator_id, source_entity_id, enthalpy_gj_per_tonne, status, stream_version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'active', $17)
+           source_generator_id, source_entity_id, enthalpy_gj_per_tonne, status, stream_version,
+           serial_number, registered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'active', $17,
+           $18, coalesce((SELECT recorded_at FROM events WHERE stream_id = $19 AND stream_version = $17), now()))
          ON CONFLICT (meter_id) DO NOTHING`,
         [
           r.meterId,
@@ -100,15 +102,19 @@ export async function projectRegistryEvent(
           r.sourceEntityId ?? null,
           r.enthalpyGjPerTonne ?? null,
           version,
+          r.serialNumber ?? null,
+          // The MeterRegistered event's time in the log (appended in this transaction when inline).
+          event.streamId,
         ],
       );
       return true;
     }
     case 'MeterReplaced':
       await db.query(
-        `UPDATE meters SET multiplier = $2, register_maximum = $3, stream_version = $4
+        `UPDATE meters SET multiplier = $2, register_maximum = $3, serial_number = $5,
+           stream_version = $4
          WHERE meter_id = $1 AND stream_version < $4`,
-        [d.meterId, d.multiplier, d.registerMaximum ?? null, version],
+        [d.meterId, d.multiplier, d.registerMaximum ?? null, version, d.serialNumber ?? null],
       );
       return true;
     case 'MeterDecommissioned':
