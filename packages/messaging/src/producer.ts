@@ -22,6 +22,9 @@ export class MessageProducer {
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
+      // An idempotent producer retries until Kafka answers; a send never gives up half way and
+      // reorders. A stalled send holds the relay's checkpoint, and shutdown has its deadline.
+      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 },
     });
   }
 

@@ -41,18 +41,29 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
   const existing = new Set(await admin.listTopics());
   const missing = all.filter((spec) => !existing.has(spec.name));
   if (missing.length > 0) {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((spec) => ({
-        topic: spec.name,
-        numPartitions: spec.partitions,
-        replicationFactor: -1,
-        configEntries: [
-          { name: 'cleanup.policy', value: spec.compacted ? 'compact,delete' : 'delete' },
-          { name: 'retention.ms', value: String(spec.retentionMs ?? -1) },
-        ],
-      })),
-    });
+    try {
+      await admin.createTopics({
+        // Leaders are awaited below: kafkajs' own wait gives up when the new topic's metadata
+        // has not reached the broker yet ("does not host this topic-partition").
+        waitForLeaders: false,
+        topics: missing.map((spec) => ({
+          topic: spec.name,
+          numPartitions: spec.partitions,
+          replicationFactor: -1,
+          configEntries: [
+            { name: 'cleanup.policy', value: spec.compacted ? 'compact,delete' : 'delete' },
+            { name: 'retention.ms', value: String(spec.retentionMs ?? -1) },
+          ],
+        })),
+      });
+    } catch (error) {
+      // Another replica created them first: the partition check below still applies.
+      if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+    }
+    await waitForLeaders(
+      admin,
+      missing.map((spec) => spec.name),
+    );
   }
   const present = all.filter((spec) => existing.has(spec.name));
   if (present.length === 0) return;
@@ -65,5 +76,29 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
           'partition counts of keyed topics are never changed',
       );
     }
+  }
+}
+
+const TRANSIENT_METADATA_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** Waits until every partition of the topics has a leader, so producing to them works at once. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const ready =
+        metadata.topics.length === topics.length &&
+        metadata.topics.every(
+          (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+        );
+      if (ready) return;
+    } catch (error) {
+      if (!TRANSIENT_METADATA_ERRORS.has((error as { type?: string }).type ?? '')) throw error;
+    }
+    if (Date.now() + delay > deadline) {
+      throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
