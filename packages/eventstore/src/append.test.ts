@@ -215,3 +215,23 @@ describe('multi-event appends and readStream', () => {
     expect(await store.streamVersion(id)).toBe(0);
   });
 });
+
+it('reads several streams at once, each after its own version', async () => {
+  const a = stream('many-a');
+  const b = stream('many-b');
+  const empty = stream('many-empty');
+  await store.append(a, [event(1), event(2), event(3)], 'no_stream');
+  await store.append(b, [event(10)], 'no_stream');
+  const read = await store.readStreams([
+    { streamId: a, afterVersion: 1 },
+    { streamId: b },
+    { streamId: empty },
+  ]);
+  expect(read.get(a)!.map((e) => [e.streamVersion, e.data])).toEqual([
+    [2, { n: 2 }],
+    [3, { n: 3 }],
+  ]);
+  expect(read.get(b)!.map((e) => e.streamVersion)).toEqual([1]);
+  expect(read.has(empty)).toBe(false);
+  expect(await store.readStreams([])).toEqual(new Map());
+});

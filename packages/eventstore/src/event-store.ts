@@ -170,6 +170,32 @@ export class EventStore {
   }
 
   /**
+   * Several streams at once, each after its own version (one query instead of one per stream):
+   * the events per stream id, in stream version order; a stream without events has no entry.
+   */
+  async readStreams(
+    streams: readonly { streamId: string; afterVersion?: number }[],
+    db: Queryable = this.pool,
+  ): Promise<Map<string, RecordedEvent[]>> {
+    const byStream = new Map<string, RecordedEvent[]>();
+    if (streams.length === 0) return byStream;
+    const { rows } = await db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events
+       JOIN unnest($1::text[], $2::bigint[]) AS wanted(id, after)
+         ON events.stream_id = wanted.id AND events.stream_version > wanted.after
+       ORDER BY events.stream_id, events.stream_version`,
+      [streams.map((s) => s.streamId), streams.map((s) => s.afterVersion ?? 0)],
+    );
+    for (const row of rows) {
+      const event = this.upcasters.apply(toRecordedEvent(row));
+      const list = byStream.get(event.streamId);
+      if (list) list.push(event);
+      else byStream.set(event.streamId, [event]);
+    }
+    return byStream;
+  }
+
+  /**
    * Reads the global log after a position, in (transaction_id, global_position) order, and only
    * from transactions below the current snapshot's xmin: an event whose transaction is still
    * running is never skipped, it is read once that transaction has ended.

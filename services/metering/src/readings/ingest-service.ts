@@ -2,10 +2,11 @@ import type { EventMetadata } from '@park/eventstore';
 import { NotFoundError, PreconditionError, ValidationError } from '@park/service-kit/errors';
 import type { MeterDirectory } from '../registry/meter-directory';
 import { instantText, parseInstant } from '../shared/park-time';
+import type { Decision } from '../shared/stream-writer';
 import type { MeterHotStateCache } from './hot-state';
 import { decideIngest } from './ingest';
 import type { MeterStreams } from './meter-streams';
-import type { IncomingReading, IngestReadings, ReadingResult } from './model';
+import type { IncomingReading, IngestReadings, MeterEvent, ReadingResult } from './model';
 
 export interface BatchReading extends Omit<IncomingReading, 'source'> {
   meterId: string;
@@ -26,17 +27,21 @@ export interface IngestBatch {
 export type BatchReadingResult = ReadingResult & { meterId: string };
 
 export interface IngestServiceOptions {
-  /** Meters processed at the same time (each one transaction). */
+  /** Transactions (groups of meters) processed at the same time. */
   concurrency?: number;
+  /** Meters decided, appended and projected in one transaction (they commit together). */
+  metersPerTransaction?: number;
 }
 
 /**
  * Ingestion of reading batches for many meters: grouped by meter, each meter's readings decided
- * and appended in one transaction with their read-model rows (see MeterStreams), the per-reading
- * results returned in the batch's order. An unknown meter rejects its readings only.
+ * and appended with their read-model rows (see MeterStreams), up to metersPerTransaction meters
+ * in one transaction, the per-reading results returned in the batch's order. An unknown meter
+ * rejects its readings only.
  */
 export class IngestService {
   private readonly concurrency: number;
+  private readonly metersPerTransaction: number;
 
   constructor(
     private readonly streams: MeterStreams,
@@ -45,6 +50,7 @@ export class IngestService {
     options: IngestServiceOptions = {},
   ) {
     this.concurrency = options.concurrency ?? 4;
+    this.metersPerTransaction = Math.max(1, options.metersPerTransaction ?? 50);
   }
 
   async ingest(batch: IngestBatch): Promise<BatchReadingResult[]> {
@@ -89,11 +95,17 @@ export class IngestService {
       ),
     );
 
-    const work = [...groups.entries()];
+    const meters = [...groups.entries()];
+    const work: [string, number[]][][] = [];
+    // Spread over the workers when there are few meters; at most metersPerTransaction each.
+    const size = Math.min(
+      this.metersPerTransaction,
+      Math.max(1, Math.ceil(meters.length / this.concurrency)),
+    );
+    for (let at = 0; at < meters.length; at += size) work.push(meters.slice(at, at + size));
     const worker = async () => {
       for (let next = work.shift(); next; next = work.shift()) {
-        const [meterId, indexes] = next;
-        for (const result of await this.ingestMeter(meterId, indexes, batch, now)) {
+        for (const result of await this.ingestMeters(next, batch, now)) {
           results[result.index] = result;
         }
       }
@@ -102,37 +114,56 @@ export class IngestService {
     return results;
   }
 
-  private async ingestMeter(
-    meterId: string,
-    indexes: number[],
+  /** Several meters' readings in one transaction. */
+  private async ingestMeters(
+    meters: [string, number[]][],
     batch: IngestBatch,
     now: string,
   ): Promise<BatchReadingResult[]> {
-    const readings: IncomingReading[] = indexes.map((i) => {
-      const { meterId: _meterId, source, ...reading } = batch.readings[i]!;
-      return { ...reading, source: source ?? batch.source };
-    });
-    const command: IngestReadings = { type: 'IngestReadings', meterId, now, readings };
-    try {
-      const outcome = await this.streams.decide(
-        meterId,
-        command,
-        (cmd, state) => {
+    const commands: IngestReadings[] = meters.map(([meterId, indexes]) => ({
+      type: 'IngestReadings',
+      meterId,
+      now,
+      readings: indexes.map((i) => {
+        const { meterId: _meterId, source, ...reading } = batch.readings[i]!;
+        return { ...reading, source: source ?? batch.source };
+      }),
+    }));
+    const outcomes = await this.streams.decideMany(
+      commands,
+      (cmd, state): Decision<MeterEvent, ReadingResult[] | NotFoundError | PreconditionError> => {
+        try {
           const decision = decideIngest(cmd, state, this.streams.options);
           return { events: decision.events, result: decision.results };
-        },
-        batch.metadata,
-      );
-      if (outcome.events.length > 0)
-        await this.hot?.record(meterId, outcome.state, outcome.version);
-      return outcome.result.map((result) => toBatchResult(result, indexes, meterId));
-    } catch (error) {
-      // The registry said yes but the stream says no (not registered, another meter's stream).
-      if (!(error instanceof NotFoundError || error instanceof PreconditionError)) throw error;
-      return indexes.map((index) =>
-        rejected(index, batch.readings[index]!, meterId, 'meter_id', error.message),
-      );
+        } catch (error) {
+          // The registry said yes but the stream says no (not registered, another meter's
+          // stream): this meter's readings are rejected, the others go on.
+          if (error instanceof NotFoundError || error instanceof PreconditionError) {
+            return { events: [], result: error };
+          }
+          throw error;
+        }
+      },
+      batch.metadata,
+    );
+    const results: BatchReadingResult[] = [];
+    const recorded: Promise<void>[] = [];
+    for (const [meterId, indexes] of meters) {
+      const outcome = outcomes.get(meterId)!;
+      if (outcome.result instanceof Error) {
+        const message = outcome.result.message;
+        for (const index of indexes) {
+          results.push(rejected(index, batch.readings[index]!, meterId, 'meter_id', message));
+        }
+        continue;
+      }
+      if (outcome.events.length > 0 && this.hot) {
+        recorded.push(this.hot.record(meterId, outcome.state, outcome.version));
+      }
+      for (const result of outcome.result) results.push(toBatchResult(result, indexes, meterId));
     }
+    await Promise.all(recorded);
+    return results;
   }
 }
 

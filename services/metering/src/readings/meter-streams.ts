@@ -72,25 +72,60 @@ export class MeterStreams {
   ): Promise<WriteOutcome<MeterEvent, MeterState, Result>> {
     return this.writer.write(
       meterStreamId(meterId),
-      async (state, client) => {
-        let wanted = historyNeeded(command, state);
-        let history: SlotHistory | undefined;
-        for (let round = 1; ; round++) {
-          if (wanted.length > 0) {
-            history = { ...history, ...(await loadHistory(client, meterId, wanted)) };
-          }
-          // Commands without a history field ignore it.
-          const withHistory = history ? ({ ...command, history } as C) : command;
-          try {
-            return decide(withHistory, state);
-          } catch (error) {
-            if (!(error instanceof HistoryRequiredError) || round >= HISTORY_ROUNDS) throw error;
-            wanted = error.intervalStarts;
-          }
-        }
+      (state, client) => decideWithHistory(client, meterId, command, state, decide),
+      metadata,
+    );
+  }
+
+  /**
+   * `decide` for several meters in ONE transaction (StreamWriter.writeMany): all commit or none,
+   * and a version conflict on any of them does them all again. `decide` must answer a meter's
+   * domain errors itself (as its result, with no events): a throw fails every meter.
+   */
+  async decideMany<C extends MeterCommand, Result>(
+    commands: readonly C[],
+    decide: (command: C, state: MeterState) => Decision<MeterEvent, Result>,
+    metadata: EventMetadata = {},
+  ): Promise<Map<string, WriteOutcome<MeterEvent, MeterState, Result>>> {
+    const byStream = new Map(commands.map((command) => [meterStreamId(command.meterId), command]));
+    if (byStream.size !== commands.length) throw new RangeError('one command per meter');
+    const written = await this.writer.writeMany(
+      [...byStream.keys()],
+      (streamId, state, client) => {
+        const command = byStream.get(streamId)!;
+        return decideWithHistory(client, command.meterId, command, state, decide);
       },
       metadata,
     );
+    const byMeter = new Map<string, WriteOutcome<MeterEvent, MeterState, Result>>();
+    for (const [streamId, outcome] of written)
+      byMeter.set(byStream.get(streamId)!.meterId, outcome);
+    return byMeter;
+  }
+}
+
+/** Runs `decide` with the history it needs from the read model (historyNeeded, then asked for). */
+async function decideWithHistory<C extends MeterCommand, Result>(
+  client: PoolClient,
+  meterId: string,
+  command: C,
+  state: MeterState,
+  decide: (command: C, state: MeterState) => Decision<MeterEvent, Result>,
+): Promise<Decision<MeterEvent, Result>> {
+  let wanted = historyNeeded(command, state);
+  let history: SlotHistory | undefined;
+  for (let round = 1; ; round++) {
+    if (wanted.length > 0) {
+      history = { ...history, ...(await loadHistory(client, meterId, wanted)) };
+    }
+    // Commands without a history field ignore it.
+    const withHistory = history ? ({ ...command, history } as C) : command;
+    try {
+      return decide(withHistory, state);
+    } catch (error) {
+      if (!(error instanceof HistoryRequiredError) || round >= HISTORY_ROUNDS) throw error;
+      wanted = error.intervalStarts;
+    }
   }
 }
 

@@ -16,12 +16,21 @@ const IANA_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
 /** The zone's canonical spelling ("asia/shanghai" -> "Asia/Shanghai"), or undefined if unknown. */
 export function canonicalTimeZone(name: unknown): string | undefined {
   if (typeof name !== 'string' || !IANA_NAME.test(name)) return undefined;
+  if (canonicalZones.has(name)) return canonicalZones.get(name);
+  let canonical: string | undefined;
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
   } catch {
-    return undefined;
+    canonical = undefined;
   }
+  // Bounded: names come from commands, so a stream of made-up names must not grow it forever.
+  if (canonicalZones.size >= 1_000) canonicalZones.clear();
+  canonicalZones.set(name, canonical);
+  return canonical;
 }
+
+/** canonicalTimeZone's answers (constructing an Intl.DateTimeFormat is expensive). */
+const canonicalZones = new Map<string, string | undefined>();
 
 const ISO_INSTANT =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
@@ -34,9 +43,12 @@ export function parseInstant(text: unknown): number | undefined {
   if (typeof text !== 'string') return undefined;
   const match = ISO_INSTANT.exec(text);
   if (!match) return undefined;
-  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) =>
-    Number(match[i] ?? '0'),
-  ) as [number, number, number, number, number, number];
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const hour = Number(match[4]);
+  const minute = Number(match[5]);
+  const second = Number(match[6] ?? '0');
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   const millis = Number((match[7] ?? '').padEnd(3, '0').slice(0, 3));
@@ -52,8 +64,19 @@ export function parseInstant(text: unknown): number | undefined {
 
 /** The canonical text of an instant in events and state: UTC, millisecond precision. */
 export function instantText(epochMs: number): string {
-  return new Date(epochMs).toISOString();
+  let text = instantTexts.get(epochMs);
+  if (text === undefined) {
+    // toISOString throws a RangeError for NaN and out-of-range instants, as before.
+    text = new Date(epochMs).toISOString();
+    if (instantTexts.size >= INSTANT_TEXT_CACHE) instantTexts.clear();
+    instantTexts.set(epochMs, text);
+  }
+  return text;
 }
+
+/** The same interval starts and ends are formatted over and over in ingest; a bounded cache. */
+const INSTANT_TEXT_CACHE = 50_000;
+const instantTexts = new Map<number, string>();
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();

@@ -1,6 +1,7 @@
 import {
   CommandHandler,
   inTransaction,
+  toDomainEvent,
   WrongExpectedVersionError,
   type Decider,
   type DomainEvent,
@@ -93,9 +94,11 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
         const outcome = await inTransaction(this.store.pool, async (client) => {
           const { events, result } = await decide(state, client);
           if (events.length === 0) return { events, result, version };
+          // One JSON round trip per event: append and projection only read the data.
+          const data = events.map(toJson);
           const appended = await this.store.append(
             streamId,
-            events.map((event) => ({ type: event.type, data: toJson(event), metadata })),
+            events.map((event, i) => ({ type: event.type, data: data[i]!, metadata })),
             version === 0 ? 'no_stream' : version,
             { client },
           );
@@ -105,7 +108,7 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
               streamId,
               streamVersion: appended.events[i]!.streamVersion,
               type: event.type,
-              data: toJson(event),
+              data: data[i]!,
             })),
           );
           return { events, result, version: appended.nextVersion };
@@ -131,6 +134,130 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
     }
   }
 
+  /**
+   * `write` for several streams in ONE transaction: the streams are loaded together (one
+   * snapshot query, one event query), then decided, appended and projected one after the other
+   * in stream id order (the same lock order for every such transaction), and committed
+   * together. A version conflict on any stream rolls all of them back and does it again on new
+   * states, up to maxAttempts times. `decide` must not throw for one stream's domain reasons
+   * (that fails them all): return such an answer as the stream's result with no events.
+   */
+  async writeMany<Result>(
+    streamIds: readonly string[],
+    decide: (
+      streamId: string,
+      state: State,
+      client: PoolClient,
+    ) => Promise<Decision<Event, Result>>,
+    metadata: EventMetadata = {},
+  ): Promise<Map<string, WriteOutcome<Event, State, Result>>> {
+    const ids = [...new Set(streamIds)].sort();
+    for (let attempt = 1; ; attempt++) {
+      const loaded = await this.loadMany(ids);
+      try {
+        const decided = await inTransaction(this.store.pool, async (client) => {
+          const outcomes: { streamId: string; events: Event[]; result: Result; version: number }[] =
+            [];
+          for (const streamId of ids) {
+            const { state, version } = loaded.get(streamId)!;
+            const { events, result } = await decide(streamId, state, client);
+            if (events.length === 0) {
+              outcomes.push({ streamId, events, result, version });
+              continue;
+            }
+            const data = events.map(toJson);
+            const appended = await this.store.append(
+              streamId,
+              events.map((event, i) => ({ type: event.type, data: data[i]!, metadata })),
+              version === 0 ? 'no_stream' : version,
+              { client },
+            );
+            await this.project(
+              client,
+              events.map((event, i) => ({
+                streamId,
+                streamVersion: appended.events[i]!.streamVersion,
+                type: event.type,
+                data: data[i]!,
+              })),
+            );
+            outcomes.push({ streamId, events, result, version: appended.nextVersion });
+          }
+          return outcomes;
+        });
+        const written = new Map<string, WriteOutcome<Event, State, Result>>();
+        for (const outcome of decided) {
+          const { state, replayed } = loaded.get(outcome.streamId)!;
+          const next = outcome.events.reduce((s, event) => this.decider.evolve(s, event), state);
+          if (
+            this.options.snapshots &&
+            outcome.events.length > 0 &&
+            replayed + outcome.events.length >= this.options.snapshots.every
+          ) {
+            // Only a shortcut: a failed snapshot must not fail a committed command.
+            await this.saveSnapshot(outcome.streamId, next, outcome.version).catch(() => undefined);
+          }
+          written.set(outcome.streamId, {
+            events: outcome.events,
+            result: outcome.result,
+            version: outcome.version,
+            state: next,
+          });
+        }
+        return written;
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError) && !isDeadlock(error)) throw error;
+        if (attempt >= this.maxAttempts) {
+          throw new ConflictError(
+            `${ids.join(', ')} kept changing under this command (${attempt} attempts); try again`,
+          );
+        }
+      }
+    }
+  }
+
+  /** `load` for several streams: their snapshots in one query and the events after them in one. */
+  private async loadMany(
+    streamIds: readonly string[],
+  ): Promise<Map<string, { state: State; version: number; replayed: number }>> {
+    const policy = this.options.snapshots;
+    const snapshots = new Map<string, { state: State; version: number }>();
+    if (policy && streamIds.length > 0) {
+      const { rows } = await this.store.pool.query<{
+        stream_id: string;
+        stream_version: string;
+        state: JsonObject;
+      }>(
+        `SELECT stream_id, stream_version, state FROM stream_snapshots
+         WHERE stream_id = ANY($1::text[]) AND state_version = $2`,
+        [streamIds, policy.stateVersion],
+      );
+      for (const row of rows) {
+        snapshots.set(row.stream_id, {
+          state: policy.deserialize(row.state),
+          version: Number(row.stream_version),
+        });
+      }
+    }
+    const recorded = await this.store.readStreams(
+      streamIds.map((streamId) => ({
+        streamId,
+        afterVersion: snapshots.get(streamId)?.version ?? 0,
+      })),
+    );
+    const loaded = new Map<string, { state: State; version: number; replayed: number }>();
+    for (const streamId of streamIds) {
+      const snapshot = snapshots.get(streamId);
+      const events = recorded.get(streamId) ?? [];
+      let state = snapshot?.state ?? this.decider.initialState();
+      for (const event of events) state = this.decider.evolve(state, toDomainEvent<Event>(event));
+      const version =
+        events.length > 0 ? events[events.length - 1]!.streamVersion : (snapshot?.version ?? 0);
+      loaded.set(streamId, { state, version, replayed: events.length });
+    }
+    return loaded;
+  }
+
   private async saveSnapshot(streamId: string, state: State, version: number): Promise<void> {
     const policy = this.options.snapshots!;
     await this.store.pool.query(
@@ -144,6 +271,10 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
       [streamId, version, policy.stateVersion, JSON.stringify(policy.serialize(state))],
     );
   }
+}
+
+function isDeadlock(error: unknown): boolean {
+  return (error as { code?: string } | undefined)?.code === '40P01';
 }
 
 export function toJson(event: DomainEvent): JsonObject {
