@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { WrongExpectedVersionError } from './errors';
 import type { EventStore } from './event-store';
 import type { EventMetadata, JsonObject, RecordedEvent } from './types';
@@ -80,7 +81,13 @@ export class CommandHandler<Command, Event extends DomainEvent, State> {
         if (this.options.snapshots && replayed + events.length >= this.options.snapshots.every) {
           // The events are committed; a snapshot is only a shortcut, so failing to write one
           // must not turn the command into an error.
-          await this.saveSnapshot(streamId, next, result.nextVersion).catch(() => undefined);
+          await saveSnapshot(
+            this.store.pool,
+            streamId,
+            this.options.snapshots,
+            next,
+            result.nextVersion,
+          ).catch(() => undefined);
         }
         return { events, state: next, version: result.nextVersion };
       } catch (error) {
@@ -104,21 +111,26 @@ export class CommandHandler<Command, Event extends DomainEvent, State> {
       ? { state: policy.deserialize(row.state), version: Number(row.stream_version) }
       : undefined;
   }
+}
 
-  private async saveSnapshot(streamId: string, state: State, version: number): Promise<void> {
-    const policy = this.options.snapshots!;
-    // A snapshot only ever moves forward; a slower writer's older one is dropped.
-    await this.store.pool.query(
-      `INSERT INTO stream_snapshots (stream_id, stream_version, state_version, state)
-       VALUES ($1, $2, $3, $4)
-       ON CONFLICT (stream_id) DO UPDATE
-         SET stream_version = EXCLUDED.stream_version, state_version = EXCLUDED.state_version,
-             state = EXCLUDED.state, taken_at = now()
-         WHERE stream_snapshots.stream_version < EXCLUDED.stream_version
-            OR stream_snapshots.state_version <> EXCLUDED.state_version`,
-      [streamId, version, policy.stateVersion, JSON.stringify(policy.serialize(state))],
-    );
-  }
+/** Stores a stream's snapshot; it only ever moves forward, a slower writer's older one is dropped. */
+export async function saveSnapshot<State>(
+  db: Pick<Pool, 'query'>,
+  streamId: string,
+  policy: SnapshotPolicy<State>,
+  state: State,
+  version: number,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO stream_snapshots (stream_id, stream_version, state_version, state)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (stream_id) DO UPDATE
+       SET stream_version = EXCLUDED.stream_version, state_version = EXCLUDED.state_version,
+           state = EXCLUDED.state, taken_at = now()
+       WHERE stream_snapshots.stream_version < EXCLUDED.stream_version
+          OR stream_snapshots.state_version <> EXCLUDED.state_version`,
+    [streamId, version, policy.stateVersion, JSON.stringify(policy.serialize(state))],
+  );
 }
 
 export function toDomainEvent<Event extends DomainEvent>(recorded: RecordedEvent): Event {

@@ -1,5 +1,6 @@
 import {
   CommandHandler,
+  saveSnapshot,
   inTransaction,
   toDomainEvent,
   WrongExpectedVersionError,
@@ -120,7 +121,13 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
           replayed + outcome.events.length >= this.options.snapshots.every
         ) {
           // Only a shortcut: a failed snapshot must not fail a committed command.
-          await this.saveSnapshot(streamId, next, outcome.version).catch(() => undefined);
+          await saveSnapshot(
+            this.store.pool,
+            streamId,
+            this.options.snapshots,
+            next,
+            outcome.version,
+          ).catch(() => undefined);
         }
         return { ...outcome, state: next };
       } catch (error) {
@@ -195,7 +202,13 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
             replayed + outcome.events.length >= this.options.snapshots.every
           ) {
             // Only a shortcut: a failed snapshot must not fail a committed command.
-            await this.saveSnapshot(outcome.streamId, next, outcome.version).catch(() => undefined);
+            await saveSnapshot(
+              this.store.pool,
+              outcome.streamId,
+              this.options.snapshots,
+              next,
+              outcome.version,
+            ).catch(() => undefined);
           }
           written.set(outcome.streamId, {
             events: outcome.events,
@@ -256,20 +269,6 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
       loaded.set(streamId, { state, version, replayed: events.length });
     }
     return loaded;
-  }
-
-  private async saveSnapshot(streamId: string, state: State, version: number): Promise<void> {
-    const policy = this.options.snapshots!;
-    await this.store.pool.query(
-      `INSERT INTO stream_snapshots (stream_id, stream_version, state_version, state)
-       VALUES ($1, $2, $3, $4)
-       ON CONFLICT (stream_id) DO UPDATE
-         SET stream_version = EXCLUDED.stream_version, state_version = EXCLUDED.state_version,
-             state = EXCLUDED.state, taken_at = now()
-         WHERE stream_snapshots.stream_version < EXCLUDED.stream_version
-            OR stream_snapshots.state_version <> EXCLUDED.state_version`,
-      [streamId, version, policy.stateVersion, JSON.stringify(policy.serialize(state))],
-    );
   }
 }
 
