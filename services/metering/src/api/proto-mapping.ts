@@ -8,8 +8,9 @@ import {
   sizeBandToProto,
   unitToProto,
 } from '../integration/enums';
+import { enterpriseToProto } from '../integration/mapper';
 import type { Quality } from '../readings/model';
-import type { EnterpriseProfile, EnterpriseSnapshot } from '../registry/enterprise';
+import type { EnterpriseProfile } from '../registry/enterprise';
 import type { Commodity, MeterRole, MeterUnit, RegisterType } from '../registry/meter-registration';
 import type { GridRegion, ParkProfile, SizeBand } from '../registry/park';
 import type { SeriesQueryResolution } from '../series/series-store';
@@ -316,23 +317,8 @@ export function parkToProto(profile: ParkProfile): park.metering.v1.Park {
   };
 }
 
-export function enterpriseToProto(enterprise: EnterpriseSnapshot): park.metering.v1.Enterprise {
-  return {
-    enterpriseId: enterprise.enterpriseId,
-    parkId: enterprise.parkId,
-    name: enterprise.name,
-    creditCode: enterprise.creditCode,
-    industryCode: enterprise.industryCode,
-    exporter: enterprise.exporter,
-    energyUsing: enterprise.energyUsing,
-    keyEnergyConsumingUnit: enterprise.keyEnergyConsumingUnit,
-  };
-}
+export { enterpriseToProto };
 
-/**
- * UpdateEnterprise carries a whole Enterprise (proto3, no field mask): empty strings keep the
- * current value, the flags are taken as given.
- */
 export function enterpriseChangesFromProto(
   enterprise: park.metering.v1.Enterprise,
 ): Partial<EnterpriseProfile> {

@@ -113,7 +113,7 @@ export function meterToProto(
   };
 }
 
-function enterpriseToProto(enterprise: EnterpriseSnapshot): park.metering.v1.Enterprise {
+export function enterpriseToProto(enterprise: EnterpriseSnapshot): park.metering.v1.Enterprise {
   return {
     enterpriseId: enterprise.enterpriseId,
     parkId: enterprise.parkId,
