@@ -1,7 +1,22 @@
-import { createTestDatabase, testInfrastructure, type TestDatabase } from '@park/testing';
-import { messagingMigrationsDir } from '@park/messaging';
+import {
+  createTestDatabase,
+  readTopic,
+  testInfrastructure,
+  uniqueTopic,
+  type TestDatabase,
+} from '@park/testing';
+import {
+  CE,
+  createKafka,
+  ensureTopics,
+  MessageProducer,
+  messagingMigrationsDir,
+  OutboxRelay,
+} from '@park/messaging';
 import { Redis } from 'ioredis';
 import { meteringMigrationsDir } from '../app';
+import { decodeMeteringEvent } from '../integration';
+import { prefixedTopics } from '../server';
 import type { RegisterMeter } from '../registry/meter-registration';
 import { MeterDirectory } from '../registry/meter-directory';
 import { RegistryService } from '../registry/registry-service';
@@ -355,6 +370,66 @@ it('takes the same 10,000 readings twice as duplicates; one changed value is one
     ['m-bulk-3', q(500)],
   );
   expect(row).toEqual([{ value: '99' }]);
+
+  // On Kafka: the relay publishes the log; the topic holds exactly one ReadingCorrected, with
+  // the old and the new value, and 10,000 readings recorded once (1,000 per meter).
+  const prefix = `${uniqueTopic('metering')}.`;
+  const { topics, map } = prefixedTopics(prefix);
+  const readingsTopic = `${prefix}park.metering.readings.v1`;
+  const kafka = createKafka({
+    clientId: 'metering-app-test',
+    brokers: testInfrastructure().kafkaBrokers,
+    logLevel: 'error',
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, topics);
+  await admin.disconnect();
+  const producer = new MessageProducer(kafka);
+  const relay = new OutboxRelay(db.store, producer, {
+    name: 'metering-app-test-relay',
+    source: '//park/metering',
+    connectionString: db.url,
+    map,
+  });
+  // catchUp reads below the server-wide transaction watermark: repeat until the log is drained.
+  const deadline = Date.now() + 60_000;
+  let published = 0;
+  while (Date.now() < deadline) {
+    published += await relay.catchUp();
+    const { rows: left } = await db.pool.query(
+      "SELECT count(*)::int AS n FROM events e, processor_checkpoints c WHERE c.processor = 'metering-app-test-relay' AND (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position)",
+    );
+    if (left[0].n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await producer.disconnect();
+  expect(published).toBeGreaterThan(0);
+  const records = (await readTopic(kafka, readingsTopic)).filter((r) =>
+    r.key?.startsWith('m-bulk-'),
+  );
+  const corrections = records.filter(
+    (r) => r.headers[CE.type] === 'park.metering.v1.ReadingCorrected',
+  );
+  expect(corrections).toHaveLength(1);
+  const correction = decodeMeteringEvent(
+    'park.metering.v1.ReadingCorrected',
+    corrections[0]!.value!,
+  );
+  expect(correction).toMatchObject({
+    oldValue: { value: '3' },
+    newValue: { value: { value: '99' } },
+  });
+  expect(corrections[0]!.key).toBe('m-bulk-3');
+  const recorded = records
+    .filter((r) => r.headers[CE.type] === 'park.metering.v1.ReadingsRecorded')
+    .map(
+      (r) =>
+        decodeMeteringEvent('park.metering.v1.ReadingsRecorded', r.value!) as {
+          readings: unknown[];
+        },
+    );
+  expect(recorded.reduce((sum, message) => sum + message.readings.length, 0)).toBe(10_000);
 });
 
 it('answers each bad reading with its field and reason and keeps the good ones', async () => {
