@@ -89,56 +89,12 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
     decide: (state: State, client: PoolClient) => Promise<Decision<Event, Result>>,
     metadata: EventMetadata = {},
   ): Promise<WriteOutcome<Event, State, Result>> {
-    for (let attempt = 1; ; attempt++) {
-      const { state, version, replayed } = await this.handler.load(streamId);
-      try {
-        const outcome = await inTransaction(this.store.pool, async (client) => {
-          const { events, result } = await decide(state, client);
-          if (events.length === 0) return { events, result, version };
-          // One JSON round trip per event: append and projection only read the data.
-          const data = events.map(toJson);
-          const appended = await this.store.append(
-            streamId,
-            events.map((event, i) => ({ type: event.type, data: data[i]!, metadata })),
-            version === 0 ? 'no_stream' : version,
-            { client },
-          );
-          await this.project(
-            client,
-            events.map((event, i) => ({
-              streamId,
-              streamVersion: appended.events[i]!.streamVersion,
-              type: event.type,
-              data: data[i]!,
-            })),
-          );
-          return { events, result, version: appended.nextVersion };
-        });
-        const next = outcome.events.reduce((s, event) => this.decider.evolve(s, event), state);
-        if (
-          this.options.snapshots &&
-          outcome.events.length > 0 &&
-          replayed + outcome.events.length >= this.options.snapshots.every
-        ) {
-          // Only a shortcut: a failed snapshot must not fail a committed command.
-          await saveSnapshot(
-            this.store.pool,
-            streamId,
-            this.options.snapshots,
-            next,
-            outcome.version,
-          ).catch(() => undefined);
-        }
-        return { ...outcome, state: next };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-        if (attempt >= this.maxAttempts) {
-          throw new ConflictError(
-            `${streamId} kept changing under this command (${attempt} attempts); try again`,
-          );
-        }
-      }
-    }
+    const written = await this.writeMany(
+      [streamId],
+      (_id, state, client) => decide(state, client),
+      metadata,
+    );
+    return written.get(streamId)!;
   }
 
   /**
