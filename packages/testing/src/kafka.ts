@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { headersToRecord } from '@park/messaging';
+import { Kafka, logLevel } from 'kafkajs';
 import { testInfrastructure } from './environment';
 
 /** A topic name no other test file or earlier run uses. */
@@ -50,7 +51,7 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<TopicRecor
             offset: message.offset,
             key: message.key?.toString() ?? null,
             value: message.value,
-            headers: headersToStrings(message.headers),
+            headers: headersToRecord(message.headers),
           });
           if (BigInt(message.offset) + 1n >= (remaining.get(partition) ?? 0n))
             remaining.delete(partition);
@@ -66,13 +67,4 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<TopicRecor
   return records.sort(
     (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
   );
-}
-
-export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers ?? {})) {
-    if (value !== undefined)
-      result[key] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
-  }
-  return result;
 }

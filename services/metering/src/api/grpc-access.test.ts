@@ -10,6 +10,8 @@ import {
   statusOf,
   unary,
   watchFirst,
+  NOW,
+  q,
   type Client,
   type Harness,
 } from './test-support/grpc-harness';
@@ -18,9 +20,6 @@ jest.setTimeout(120_000);
 
 const v1 = park.metering.v1;
 const { Unit } = park.common.v1;
-const T0 = Date.parse('2025-03-10T00:00:00Z');
-const q = (k: number) => new Date(T0 + k * 15 * 60_000);
-const NOW = '2025-03-21T00:00:00.000Z';
 
 /** The callers of the matrix: enterprise "own" is ent-1, whose data every request addresses. */
 const CALLERS = [

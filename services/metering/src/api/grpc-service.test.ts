@@ -9,6 +9,8 @@ import {
   startHarness,
   unary,
   watchFirst,
+  NOW,
+  q,
   type Client,
   type Harness,
 } from './test-support/grpc-harness';
@@ -17,10 +19,6 @@ jest.setTimeout(120_000);
 
 const v1 = park.metering.v1;
 const { Unit } = park.common.v1;
-/** 2025-03-10 00:00 UTC = 08:00 in Shanghai. */
-const T0 = Date.parse('2025-03-10T00:00:00Z');
-const q = (k: number) => new Date(T0 + k * 15 * 60_000);
-const NOW = '2025-03-21T00:00:00.000Z';
 
 let h: Harness;
 let client: Client;

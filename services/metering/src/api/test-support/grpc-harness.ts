@@ -202,3 +202,8 @@ export function watchFirst(
 }
 
 export const decimal = (value: string): park.common.v1.Decimal => ({ value });
+
+/** The tests' clock: 2025-03-10 00:00 UTC (08:00 in Shanghai), interval k = T0 + k x 15 min. */
+export const T0 = Date.parse('2025-03-10T00:00:00Z');
+export const q = (k: number) => new Date(T0 + k * 15 * 60_000);
+export const NOW = '2025-03-21T00:00:00.000Z';
