@@ -19,3 +19,4 @@ export {
   type ProcessorState,
 } from './processor';
 export * from './decider';
+export * from './stream-writer';

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 /** The service's SQL migrations, applied after the event store's and the inbox's. */
 export const meteringMigrationsDir = path.resolve(__dirname, '..', 'migrations');
 
-export * from './shared/stream-writer';
+export * from '@park/eventstore';
 export * from './registry/projection';
 export * from './registry/meter-directory';
 export * from './registry/registry-service';

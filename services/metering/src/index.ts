@@ -1,8 +1,8 @@
 // The metering service: meter registry, reading ingestion with VEE, and series helpers.
 export const SERVICE_NAME = 'metering';
 
-export * from './shared/decimal';
-export * from './shared/park-time';
+export * from '@park/domain-primitives';
+export * from '@park/domain-primitives';
 export * from './registry/credit-code';
 export * from './registry/park';
 export * from './registry/enterprise';

@@ -16,7 +16,7 @@ import type { MeterDirectory } from '../registry/meter-directory';
 import type { MeterUnit } from '../registry/meter-registration';
 import type { RegistryService } from '../registry/registry-service';
 import { getSeries, type SeriesQuery } from '../series/series-store';
-import { instantText } from '../shared/park-time';
+import { instantText } from '@park/domain-primitives';
 import {
   assertOwnEnterprise,
   authorize,

@@ -14,7 +14,7 @@ import type { EnterpriseProfile } from '../registry/enterprise';
 import type { Commodity, MeterRole, MeterUnit, RegisterType } from '../registry/meter-registration';
 import type { GridRegion, ParkProfile, SizeBand } from '../registry/park';
 import type { SeriesQueryResolution } from '../series/series-store';
-import { instantText } from '../shared/park-time';
+import { instantText } from '@park/domain-primitives';
 
 const v1 = park.metering.v1;
 const { Unit } = park.common.v1;

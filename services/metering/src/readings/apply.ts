@@ -1,6 +1,4 @@
-import type { Dec } from '../shared/decimal';
-import { decimalText, sameQuantity } from '../shared/decimal';
-import { instantText } from '../shared/park-time';
+import { type Dec, decimalText, sameQuantity, instantText } from '@park/domain-primitives';
 import { withoutUndefined } from '../registry/meter-registration';
 import { endRegisterOf, type Derivation, type MeterContext } from './meter-context';
 import type { HeldReading, SlotState } from './model';

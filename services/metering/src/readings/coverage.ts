@@ -1,4 +1,4 @@
-import { instantText, parseInstant } from '../shared/park-time';
+import { instantText, parseInstant } from '@park/domain-primitives';
 
 /**
  * Which intervals have a value, as merged [start, end) ranges back to the late-data window. It

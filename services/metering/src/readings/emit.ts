@@ -1,4 +1,4 @@
-import { instantText, parseInstant } from '../shared/park-time';
+import { instantText, parseInstant } from '@park/domain-primitives';
 import { withoutUndefined } from '../registry/meter-registration';
 import { coverageWith, isCovered, type Coverage } from './coverage';
 import type { MeterContext } from './meter-context';

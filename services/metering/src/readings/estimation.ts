@@ -1,5 +1,4 @@
-import { Dec, decimalText } from '../shared/decimal';
-import { instantText, parseInstant } from '../shared/park-time';
+import { Dec, decimalText, instantText, parseInstant } from '@park/domain-primitives';
 import { endRegisterOf, type MeterContext } from './meter-context';
 import type { SlotState } from './model';
 import type { EstimateNote } from './slot-book';

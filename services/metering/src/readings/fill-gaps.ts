@@ -1,5 +1,5 @@
 import { ValidationError } from '@park/service-kit/errors';
-import { instantText, MINUTE_MS } from '../shared/park-time';
+import { instantText, MINUTE_MS } from '@park/domain-primitives';
 import { coverageAfter, gapClosedEvents, slotEvents } from './emit';
 import { estimateInWindow } from './estimation';
 import { coverageHoles } from './coverage';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { instantText, parseInstant } from '../shared/park-time';
+import { instantText, parseInstant } from '@park/domain-primitives';
 import type { MeterHotStateCache } from './hot-state';
 import type { MeterStreams } from './meter-streams';
 

@@ -1,5 +1,5 @@
 import { NotFoundError, PreconditionError, ValidationError } from '@park/service-kit/errors';
-import { instantText, parseInstant } from '../shared/park-time';
+import { instantText, parseInstant } from '@park/domain-primitives';
 import type { MeterContext } from './meter-context';
 import type { MeterState, RegisteredMeterState } from './model';
 

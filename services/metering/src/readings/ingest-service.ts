@@ -1,8 +1,7 @@
-import type { EventMetadata } from '@park/eventstore';
+import { type EventMetadata, type Decision } from '@park/eventstore';
 import { NotFoundError, PreconditionError, ValidationError } from '@park/service-kit/errors';
 import type { MeterDirectory } from '../registry/meter-directory';
-import { instantText, parseInstant } from '../shared/park-time';
-import type { Decision } from '../shared/stream-writer';
+import { instantText, parseInstant } from '@park/domain-primitives';
 import type { MeterHotStateCache } from './hot-state';
 import { decideIngest } from './ingest';
 import type { MeterStreams } from './meter-streams';

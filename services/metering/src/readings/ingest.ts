@@ -1,6 +1,12 @@
 import { ValidationError } from '@park/service-kit/errors';
-import { type Dec, parseDecimal } from '../shared/decimal';
-import { DAY_MS, instantText, MINUTE_MS, parseInstant } from '../shared/park-time';
+import {
+  type Dec,
+  parseDecimal,
+  DAY_MS,
+  instantText,
+  MINUTE_MS,
+  parseInstant,
+} from '@park/domain-primitives';
 import { toMeterUnit } from '../registry/meter-registration';
 import { applyIntervalValue, applyRegister, type ApplyOutcome } from './apply';
 import { coverageAfter, gapClosedEvents, heldEvents, resolvedEvent, slotEvents } from './emit';

@@ -4,7 +4,7 @@ import {
   startOfLocalDay,
   startOfLocalDayAfter,
   localDate,
-} from '../shared/park-time';
+} from '@park/domain-primitives';
 import { DAILY_INTERVAL_MINUTES } from '../registry/meter-registration';
 
 /**

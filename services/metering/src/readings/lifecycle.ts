@@ -1,6 +1,13 @@
 import { PreconditionError, ValidationError } from '@park/service-kit/errors';
-import { Dec, decimalText, parseDecimal } from '../shared/decimal';
-import { instantText, MINUTE_MS, parseInstant } from '../shared/park-time';
+import {
+  Dec,
+  decimalText,
+  parseDecimal,
+  instantText,
+  MINUTE_MS,
+  parseInstant,
+  Violations,
+} from '@park/domain-primitives';
 import {
   validateMeterRegistration,
   withoutUndefined,
@@ -21,7 +28,6 @@ import type {
   Replacement,
 } from './model';
 import { SlotBook } from './slot-book';
-import { Violations } from '../shared/validation';
 
 export function decideRegister(command: RegisterMeter, state: MeterState): MeterEvent[] {
   const registration = validateMeterRegistration(command);

@@ -1,5 +1,4 @@
-import { Dec, decimalText } from '../shared/decimal';
-import { instantText, parseInstant } from '../shared/park-time';
+import { Dec, decimalText, instantText, parseInstant } from '@park/domain-primitives';
 import { descriptorOf, spikeLimit, type MeterDescriptor } from '../registry/meter-registration';
 import { intervalGrid, type IntervalGrid } from './interval-grid';
 import type { MeterDeciderOptions, RegisteredMeterState, Replacement, SlotState } from './model';

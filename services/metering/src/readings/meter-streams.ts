@@ -1,8 +1,12 @@
-import type { EventMetadata, EventStore } from '@park/eventstore';
+import {
+  type EventMetadata,
+  type EventStore,
+  StreamWriter,
+  type Decision,
+  type WriteOutcome,
+} from '@park/eventstore';
 import type { PoolClient } from 'pg';
-import { decimalText, Dec } from '../shared/decimal';
-import { instantText } from '../shared/park-time';
-import { StreamWriter, type Decision, type WriteOutcome } from '../shared/stream-writer';
+import { decimalText, Dec, instantText } from '@park/domain-primitives';
 import { createMeterDecider, historyNeeded, meterSnapshots, meterStreamId } from './meter';
 import {
   DEFAULT_METER_OPTIONS,

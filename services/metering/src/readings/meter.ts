@@ -1,5 +1,5 @@
 import type { Decider, JsonObject, SnapshotPolicy } from '@park/eventstore';
-import { DAY_MS, instantText, parseInstant } from '../shared/park-time';
+import { DAY_MS, instantText, parseInstant } from '@park/domain-primitives';
 import { coverageSince, coverageWith } from './coverage';
 import { decideFillGaps } from './fill-gaps';
 import { decideIngest } from './ingest';

@@ -1,8 +1,14 @@
-import { inTransaction, LogProcessor, type EventStore, type RecordedEvent } from '@park/eventstore';
+import {
+  inTransaction,
+  LogProcessor,
+  type EventStore,
+  type RecordedEvent,
+  type ProjectableEvent,
+  type Queryable,
+} from '@park/eventstore';
 import type { Pool } from 'pg';
 import type { MeterDescriptor } from '../registry/meter-registration';
 import { projectRegistryEvent } from '../registry/projection';
-import type { ProjectableEvent, Queryable } from '../shared/stream-writer';
 import type { EstimatedReading, HeldReading, RecordedReading } from './model';
 
 /** The tables this projection owns; a rebuild empties exactly these. */

@@ -1,6 +1,5 @@
 import { PreconditionError, ValidationError } from '@park/service-kit/errors';
-import { Dec, decimalText, parseDecimal, sameQuantity } from '../shared/decimal';
-import { instantText } from '../shared/park-time';
+import { Dec, decimalText, parseDecimal, sameQuantity, instantText } from '@park/domain-primitives';
 import { applyIntervalValue, applyRegister } from './apply';
 import { gapClosedEvents, resolvedEvent, slotEvents } from './emit';
 import { estimateInWindow } from './estimation';

@@ -1,4 +1,4 @@
-import { instantText, parseInstant } from '../shared/park-time';
+import { instantText, parseInstant } from '@park/domain-primitives';
 import type { RegisteredMeterState, SlotHistory, SlotState } from './model';
 
 /**

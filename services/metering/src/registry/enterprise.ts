@@ -1,6 +1,6 @@
 import type { Decider } from '@park/eventstore';
 import { PreconditionError } from '@park/service-kit/errors';
-import { Violations } from '../shared/validation';
+import { Violations } from '@park/domain-primitives';
 import { checkCreditCode } from './credit-code';
 
 export interface EnterpriseProfile {

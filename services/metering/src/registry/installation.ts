@@ -1,6 +1,6 @@
 import type { Decider } from '@park/eventstore';
 import { PreconditionError } from '@park/service-kit/errors';
-import { Violations } from '../shared/validation';
+import { Violations } from '@park/domain-primitives';
 
 /**
  * An installation is the CBAM unit of an enterprise: a site whose production processes get

@@ -1,7 +1,7 @@
 import { PreconditionError, ValidationError } from '@park/service-kit/errors';
 import { meterDecider } from '../readings/meter';
 import type { MeterState } from '../readings/model';
-import { Dec } from '../shared/decimal';
+import { Dec } from '@park/domain-primitives';
 import {
   spikeLimit,
   toMeterUnit,

@@ -1,6 +1,4 @@
-import { Dec, decimalText } from '../shared/decimal';
-import { canonicalTimeZone } from '../shared/park-time';
-import { Violations } from '../shared/validation';
+import { Dec, decimalText, canonicalTimeZone, Violations } from '@park/domain-primitives';
 
 export const COMMODITIES = [
   'electricity',

@@ -1,7 +1,6 @@
 import type { Decider } from '@park/eventstore';
 import { PreconditionError } from '@park/service-kit/errors';
-import { canonicalTimeZone, DEFAULT_PARK_TIME_ZONE } from '../shared/park-time';
-import { Violations } from '../shared/validation';
+import { canonicalTimeZone, DEFAULT_PARK_TIME_ZONE, Violations } from '@park/domain-primitives';
 
 /** The regional grids whose emission factors MEE publishes (华北, 东北, 华东, 华中, 西北, 西南, 南方). */
 export const GRID_REGIONS = [

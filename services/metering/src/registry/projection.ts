@@ -1,4 +1,4 @@
-import type { Queryable, ProjectableEvent } from '../shared/stream-writer';
+import type { Queryable, ProjectableEvent } from '@park/eventstore';
 import type { MeterRegistration } from './meter-registration';
 
 /**

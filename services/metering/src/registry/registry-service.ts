@@ -1,8 +1,7 @@
-import type { EventMetadata, EventStore } from '@park/eventstore';
+import { type EventMetadata, type EventStore, StreamWriter } from '@park/eventstore';
 import { NotFoundError, PreconditionError } from '@park/service-kit/errors';
 import type { MeterStreams } from '../readings/meter-streams';
 import { projectMeteringEvents } from '../readings/projection';
-import { StreamWriter } from '../shared/stream-writer';
 import {
   enterpriseDecider,
   enterpriseStreamId,

@@ -1,5 +1,6 @@
-import { Dec, decimalText } from '../shared/decimal';
 import {
+  Dec,
+  decimalText,
   DEFAULT_PARK_TIME_ZONE,
   HOUR_MS,
   instantText,
@@ -9,7 +10,7 @@ import {
   startOfLocalHour,
   startOfLocalMonth,
   startOfNextLocalMonth,
-} from '../shared/park-time';
+} from '@park/domain-primitives';
 import type { Quality } from '../readings/model';
 
 export type SeriesResolution = 'hour' | 'day' | 'month';

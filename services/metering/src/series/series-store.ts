@@ -6,8 +6,13 @@ import {
   type MeterRole,
   type MeterUnit,
 } from '../registry/meter-registration';
-import { Dec, decimalText } from '../shared/decimal';
-import { DEFAULT_PARK_TIME_ZONE, instantText, parseInstant } from '../shared/park-time';
+import {
+  Dec,
+  decimalText,
+  DEFAULT_PARK_TIME_ZONE,
+  instantText,
+  parseInstant,
+} from '@park/domain-primitives';
 import type { Quality } from '../readings/model';
 import { aggregateSeries, type SeriesBucket, type SeriesPoint } from './aggregate';
 

@@ -1,18 +1,15 @@
 import {
   CommandHandler,
   saveSnapshot,
-  inTransaction,
   toDomainEvent,
-  WrongExpectedVersionError,
   type Decider,
   type DomainEvent,
-  type EventMetadata,
-  type EventStore,
-  type JsonObject,
-  type RecordedEvent,
   type SnapshotPolicy,
-} from '@park/eventstore';
-import { ConflictError } from '@park/service-kit/errors';
+} from './decider';
+import { WrongExpectedVersionError } from './errors';
+import type { EventStore } from './event-store';
+import { inTransaction } from './pool';
+import type { EventMetadata, JsonObject, RecordedEvent } from './types';
 import type { Pool, PoolClient } from 'pg';
 
 export type Queryable = Pick<Pool | PoolClient, 'query'>;
@@ -24,7 +21,7 @@ export type ProjectableEvent = Pick<RecordedEvent, 'streamId' | 'streamVersion' 
 export type Projector = (db: Queryable, events: ProjectableEvent[]) => Promise<void>;
 
 export interface StreamWriterOptions<State> {
-  /** Read-decide-append attempts before a version conflict becomes a ConflictError. */
+  /** Read-decide-append attempts before the last version conflict is thrown to the caller. */
   maxAttempts?: number;
   snapshots?: SnapshotPolicy<State>;
 }
@@ -176,11 +173,8 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
         return written;
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError) && !isDeadlock(error)) throw error;
-        if (attempt >= this.maxAttempts) {
-          throw new ConflictError(
-            `${ids.join(', ')} kept changing under this command (${attempt} attempts); try again`,
-          );
-        }
+        // The last conflict goes to the caller as it is: the API maps it to ABORTED (retry).
+        if (attempt >= this.maxAttempts) throw error;
       }
     }
   }

@@ -6,7 +6,6 @@ import {
   startOfLocalDayAfter,
   zonedInstant,
 } from './park-time';
-import { intervalGrid } from '../readings/interval-grid';
 
 describe('instants', () => {
   it.each([
@@ -51,9 +50,5 @@ describe('time zones', () => {
     expect((march31 - march30) / 3_600_000).toBe(23);
     const october26 = zonedInstant({ year: 2025, month: 10, day: 26 }, 'Europe/Berlin');
     expect((startOfLocalDayAfter(october26, 1, 'Europe/Berlin') - october26) / 3_600_000).toBe(25);
-    const daily = intervalGrid({ intervalMinutes: 1440, timeZone: 'Europe/Berlin' });
-    expect(daily.next(march30)).toBe(march31);
-    expect(daily.previous(march31)).toBe(march30);
-    expect(daily.count(march30, startOfLocalDayAfter(march30, 7, 'Europe/Berlin'))).toBe(7);
   });
 });

@@ -1,0 +1,3 @@
+export * from './decimal';
+export * from './park-time';
+export * from './validation';
