@@ -2,7 +2,6 @@
 export const SERVICE_NAME = 'metering';
 
 export * from '@park/domain-primitives';
-export * from '@park/domain-primitives';
 export * from './registry/credit-code';
 export * from './registry/park';
 export * from './registry/enterprise';

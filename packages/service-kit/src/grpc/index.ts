@@ -25,3 +25,12 @@ export {
 } from './diagnostics';
 export { HEALTH_SERVICE } from './health';
 export { BAD_REQUEST_TYPE_URL, fieldViolationsOf, STATUS_DETAILS_KEY } from './status';
+export {
+  accessRule,
+  assertOwnEnterprise,
+  authorizeCall,
+  defineGuardedService,
+  enterpriseLimit,
+  type AccessRule,
+  type AccessTable,
+} from './access';

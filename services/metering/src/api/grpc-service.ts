@@ -1,7 +1,7 @@
 import { park } from '@park/contracts';
 import type { EventMetadata } from '@park/eventstore';
 import {
-  defineService,
+  defineGuardedService,
   type CallContext,
   type GrpcService,
   type ServiceHandlers,
@@ -17,13 +17,7 @@ import type { MeterUnit } from '../registry/meter-registration';
 import type { RegistryService } from '../registry/registry-service';
 import { getSeries, type SeriesQuery } from '../series/series-store';
 import { instantText } from '@park/domain-primitives';
-import {
-  assertOwnEnterprise,
-  authorize,
-  enterpriseLimit,
-  METERING_ACCESS,
-  type MeteringMethod,
-} from './access';
+import { assertOwnEnterprise, enterpriseLimit, METERING_ACCESS } from './access';
 import {
   commodityFromProto,
   decimal,
@@ -510,31 +504,7 @@ export function meteringGrpcService(deps: MeteringGrpcDeps): GrpcService {
     return batchResult(request.batchId, results);
   }
 
-  // Every handler behind its access rule.
-  const guarded = Object.fromEntries(
-    (Object.keys(METERING_ACCESS) as MeteringMethod[]).map((method) => {
-      const handler = handlers[method] as (request: never, ctx: CallContext) => unknown;
-      const definition = v1.MeteringServiceService[method];
-      if (definition.responseStream) {
-        return [
-          method,
-          (request: never, ctx: CallContext) => {
-            authorize(method, ctx.principal);
-            return handler(request, ctx);
-          },
-        ];
-      }
-      return [
-        method,
-        async (request: never, ctx: CallContext) => {
-          authorize(method, ctx.principal);
-          return handler(request, ctx);
-        },
-      ];
-    }),
-  ) as unknown as ServiceHandlers<Definition>;
-
-  return defineService(v1.MeteringServiceService, guarded);
+  return defineGuardedService(v1.MeteringServiceService, METERING_ACCESS, handlers);
 }
 
 /** Counts and rejections of one batch; a rejection's field is the ReadingInput's field. */

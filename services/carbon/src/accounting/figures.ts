@@ -1,0 +1,86 @@
+import { Dec, decimalText } from '@park/domain-primitives';
+import type { PostingFigures } from './model';
+
+export const FIGURE_FIELDS = [
+  'energyKgce',
+  'electricityKwh',
+  'gridKwh',
+  'renewableKwh',
+  'carbonFreeKwh',
+  'scope1KgCo2e',
+  'scope2LocationKgCo2e',
+  'scope2MarketKgCo2e',
+] as const satisfies readonly (keyof PostingFigures)[];
+
+/** Fields rounded for display: kgCO2e to the gram, kgce to the gram of coal equivalent. */
+const MASS_FIELDS: ReadonlySet<keyof PostingFigures> = new Set([
+  'energyKgce',
+  'scope1KgCo2e',
+  'scope2LocationKgCo2e',
+  'scope2MarketKgCo2e',
+]);
+
+export function zeroFigures(): PostingFigures {
+  return mapFigures(() => '0');
+}
+
+/** Field by field, at full precision (postings are linear: a period is the sum of its postings). */
+export function sumFigures(figures: readonly PostingFigures[]): PostingFigures {
+  return mapFigures((field) =>
+    decimalText(figures.reduce((total, f) => total.plus(f[field]), new Dec(0))),
+  );
+}
+
+/**
+ * For display only: kgCO2e and kgce rounded half-even to 3 decimals (the gram), as fixed
+ * 3-decimal text; kWh figures unchanged (they are metered quantities, exact already).
+ */
+export function showFigures(figures: PostingFigures): PostingFigures {
+  return mapFigures((field) => {
+    const value = new Dec(figures[field]);
+    if (!MASS_FIELDS.has(field)) return decimalText(value);
+    const text = value.toFixed(3, Dec.ROUND_HALF_EVEN);
+    return text === '-0.000' ? '0.000' : text;
+  });
+}
+
+/**
+ * The 24/7 carbon-free energy score: sum over hours of the consumption matched by carbon-free
+ * supply metered in the same hour, min(max(carbonFree, 0), max(electricity, 0)), divided by the
+ * sum of positive consumption. Undefined when nothing was consumed. An hour of net export
+ * (negative electricity) neither adds consumption nor matches anything.
+ */
+export function cfeScore(
+  hours: readonly { electricityKwh: string; carbonFreeKwh: string }[],
+): string | undefined {
+  let matched = new Dec(0);
+  let consumed = new Dec(0);
+  for (const hour of hours) {
+    const electricity = Dec.max(new Dec(hour.electricityKwh), 0);
+    const carbonFree = Dec.max(new Dec(hour.carbonFreeKwh), 0);
+    matched = matched.plus(Dec.min(carbonFree, electricity));
+    consumed = consumed.plus(electricity);
+  }
+  return consumed.isZero() ? undefined : decimalText(matched.div(consumed));
+}
+
+/**
+ * Renewable electricity share = (direct-line + on-site renewable with attributes retained +
+ * certificate- or trade-covered grid electricity) / all electricity consumed. Undefined when no
+ * electricity was consumed.
+ */
+export function renewableShare(
+  electricityKwh: string,
+  renewableKwh: string,
+  certificateKwh: string,
+): string | undefined {
+  const electricity = new Dec(electricityKwh);
+  if (!electricity.gt(0)) return undefined;
+  return decimalText(new Dec(renewableKwh).plus(certificateKwh).div(electricity));
+}
+
+function mapFigures(value: (field: keyof PostingFigures) => string): PostingFigures {
+  const figures = {} as PostingFigures;
+  for (const field of FIGURE_FIELDS) figures[field] = value(field);
+  return figures;
+}

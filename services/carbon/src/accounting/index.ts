@@ -1,0 +1,4 @@
+export * from './model';
+export * from './post-reading';
+export * from './diff';
+export * from './figures';

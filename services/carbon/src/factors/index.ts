@@ -1,0 +1,5 @@
+export * from './factor-set';
+export * from './catalog';
+export * from './coefficients';
+export * from './seed';
+export * from './resolve';

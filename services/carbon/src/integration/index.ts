@@ -1,0 +1,2 @@
+export * from './emissions';
+export * from './inbound';
