@@ -5,3 +5,4 @@ export * from './kafka';
 export * from './eventually';
 export { containerEngineAnswers } from './docker';
 export * from './child-process';
+export * from './grpc';

@@ -3,6 +3,7 @@ import {
   ensureTopics,
   OutboxRelay,
   PermanentMessageError,
+  type ConsumerRunner,
   type IntegrationEventMapper,
 } from '@park/messaging';
 import {
@@ -57,6 +58,8 @@ export interface CarbonServer {
   relay: OutboxRelay;
   restatements: Restatements;
   periods: PeriodCloser;
+  /** The consumers of metering's registry and readings and of dispatch's allocations. */
+  consumers: { registry: ConsumerRunner; readings: ConsumerRunner; allocations: ConsumerRunner };
   grpcPort: number;
   httpPort: number;
   stopScheduler(): void;
@@ -126,7 +129,7 @@ export async function startCarbonService(
   const accounting = new AccountingService(runtime.store, catalogCache);
   const periods = new PeriodCloser(runtime.store, runtime.pool, config.CARBON_LATE_WINDOW_DAYS);
 
-  runtime.addConsumer({
+  const registryConsumer = runtime.addConsumer({
     groupId: `${prefix}carbon-registry`,
     topics: [`${prefix}${METERING_REGISTRY_TOPIC}`],
     fromBeginning: true,
@@ -135,19 +138,20 @@ export async function startCarbonService(
         applyRegistryFact(tx, decodeRegistryRecord(message.type, message.value)),
       ),
   });
-  runtime.addConsumer({
+  const readingsConsumer = runtime.addConsumer({
     groupId: `${prefix}carbon-readings`,
     topics: [`${prefix}${METERING_READINGS_TOPIC}`],
     fromBeginning: true,
     // A reading can overtake its meter's registry record; give the registry time to catch up.
     maxAttempts: 10,
-    handler: (message, tx) =>
+    groupSize: 100,
+    handler: (message, tx, scope) =>
       permanentOnBadInput(async () => {
         const values = decodeReadingsRecord(message.type, message.value);
-        if (values) await accounting.accountReadings(tx, values, message.id);
+        if (values) await accounting.accountReadings(tx, values, message.id, scope);
       }),
   });
-  runtime.addConsumer({
+  const allocationsConsumer = runtime.addConsumer({
     groupId: `${prefix}carbon-allocations`,
     topics: [`${prefix}${GREEN_ALLOCATIONS_TOPIC}`],
     fromBeginning: true,
@@ -186,7 +190,20 @@ export async function startCarbonService(
         }),
       ],
     });
-    return { runtime, relay, restatements, periods, grpcPort, httpPort, stopScheduler };
+    return {
+      runtime,
+      relay,
+      restatements,
+      periods,
+      consumers: {
+        registry: registryConsumer,
+        readings: readingsConsumer,
+        allocations: allocationsConsumer,
+      },
+      grpcPort,
+      httpPort,
+      stopScheduler,
+    };
   } catch (error) {
     stopScheduler();
     throw error;

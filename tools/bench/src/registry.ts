@@ -1,4 +1,5 @@
 import { eventstoreBenchmark } from './benchmarks/eventstore';
+import { carbonBenchmark } from './benchmarks/carbon';
 import { meteringBenchmark } from './benchmarks/metering';
 import { HARNESS_FLAGS } from './args';
 import type { Benchmark } from './types';
@@ -12,6 +13,7 @@ const NAME = /^[a-z][a-z0-9-]*$/;
 export const benchmarks: readonly Benchmark[] = checkRegistry([
   eventstoreBenchmark,
   meteringBenchmark,
+  carbonBenchmark,
 ]);
 
 /** Names must be unique command-line words, and flags must not shadow the harness's own. */

@@ -118,6 +118,30 @@ export function carbonGrpcService(deps: CarbonGrpcDeps): GrpcService {
     assertOwnEnterprise(ctx.principal, enterpriseId);
   }
 
+  /**
+   * The enterprise a process or installation belongs to. An enterprise token learns nothing
+   * about other enterprises' ids: an unknown one is as "not yours" as another's.
+   */
+  async function ownerFor(ctx: CallContext, what: string, lookup: Promise<string>) {
+    const enterpriseId = await lookup.catch((error: unknown) => {
+      if (ctx.principal.role === 'enterprise' && error instanceof NotFoundError) {
+        throw new PermissionDeniedError(`${what} is not yours`);
+      }
+      throw error;
+    });
+    await ownEnterprise(ctx, enterpriseId);
+    return enterpriseId;
+  }
+
+  /**
+   * Another enterprise's installation or meters in a process: an enterprise token is refused
+   * (that would reach another enterprise's data), other callers get the field that is wrong.
+   */
+  function refuseForeign(ctx: CallContext, field: string, problem: string): never {
+    if (ctx.principal.role === 'enterprise') throw new PermissionDeniedError(problem);
+    throw ValidationError.field(field, problem);
+  }
+
   const handlers: ServiceHandlers<Definition> = {
     async publishFactorSet(request, ctx) {
       const set = request.set;
@@ -201,6 +225,37 @@ export function carbonGrpcService(deps: CarbonGrpcDeps): GrpcService {
       if (!(await enterpriseFacts(deps.pool, process.enterpriseId))) {
         throw new NotFoundError(`enterprise ${process.enterpriseId} is not in the registry`);
       }
+      // A process stays with its enterprise, one enterprise per installation, and only its own
+      // meters: GetCbamData reads the installation's energy and goods as that enterprise's.
+      const processOwner = await deps.cbam
+        .processEnterprise(process.processId)
+        .catch((error: unknown) => {
+          if (error instanceof NotFoundError) return undefined;
+          throw error;
+        });
+      if (processOwner !== undefined && processOwner !== process.enterpriseId) {
+        refuseForeign(
+          ctx,
+          'process.enterprise_id',
+          `process ${process.processId} belongs to another enterprise`,
+        );
+      }
+      const owner = await deps.cbam.installationOwner(process.installationId);
+      if (owner !== undefined && owner !== process.enterpriseId) {
+        refuseForeign(
+          ctx,
+          'process.installation_id',
+          `installation ${process.installationId} belongs to another enterprise`,
+        );
+      }
+      const foreign = await deps.cbam.foreignMeters(process.enterpriseId, process.meterIds);
+      if (foreign.length > 0) {
+        refuseForeign(
+          ctx,
+          'process.meter_ids',
+          `meters ${foreign.join(', ')} belong to another enterprise`,
+        );
+      }
       const registered = await deps.cbam.registerProcess({
         processId: process.processId,
         installationId: process.installationId,
@@ -213,7 +268,7 @@ export function carbonGrpcService(deps: CarbonGrpcDeps): GrpcService {
 
     async recordProduction(request, ctx) {
       const processId = required('process_id', request.processId);
-      await ownEnterprise(ctx, await deps.cbam.processEnterprise(processId));
+      await ownerFor(ctx, `process ${processId}`, deps.cbam.processEnterprise(processId));
       await deps.cbam.execute({
         type: 'RecordProduction',
         processId,
@@ -230,7 +285,7 @@ export function carbonGrpcService(deps: CarbonGrpcDeps): GrpcService {
 
     async recordPrecursor(request, ctx) {
       const processId = required('process_id', request.processId);
-      await ownEnterprise(ctx, await deps.cbam.processEnterprise(processId));
+      await ownerFor(ctx, `process ${processId}`, deps.cbam.processEnterprise(processId));
       await deps.cbam.execute({
         type: 'RecordPrecursor',
         processId,
@@ -376,14 +431,11 @@ export function carbonGrpcService(deps: CarbonGrpcDeps): GrpcService {
 
     async getCbamData(request, ctx) {
       const installationId = required('installation_id', request.installationId);
-      const enterpriseId = await deps.cbam.installationEnterprise(installationId).catch((error) => {
-        // An enterprise token learns nothing about other enterprises' installations.
-        if (ctx.principal.role === 'enterprise' && error instanceof NotFoundError) {
-          throw new PermissionDeniedError(`installation ${installationId} is not yours`);
-        }
-        throw error;
-      });
-      await ownEnterprise(ctx, enterpriseId);
+      await ownerFor(
+        ctx,
+        `installation ${installationId}`,
+        deps.cbam.installationEnterprise(installationId),
+      );
       const { result, csv } = await deps.cbam.cbamData(
         installationId,
         required('from_month', request.fromMonth),

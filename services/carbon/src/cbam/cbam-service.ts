@@ -93,14 +93,35 @@ export class CbamService {
     return rows[0].enterprise_id;
   }
 
-  async installationEnterprise(installationId: string): Promise<string> {
+  /**
+   * The enterprise whose processes make up the installation, or undefined for a new one. An
+   * installation belongs to one enterprise: its CBAM data is read, and access to it checked, as
+   * that enterprise's.
+   */
+  async installationOwner(installationId: string): Promise<string | undefined> {
     const { rows } = await this.pool.query<{ enterprise_id: string }>(
-      'SELECT DISTINCT enterprise_id FROM processes WHERE installation_id = $1',
+      'SELECT enterprise_id FROM processes WHERE installation_id = $1 ORDER BY process_id LIMIT 1',
       [installationId],
     );
-    if (!rows[0])
+    return rows[0]?.enterprise_id;
+  }
+
+  /** Those of the meters the registry knows as another enterprise's. */
+  async foreignMeters(enterpriseId: string, meterIds: readonly string[]): Promise<string[]> {
+    const { rows } = await this.pool.query<{ meter_id: string }>(
+      `SELECT meter_id FROM carbon_meters
+       WHERE meter_id = ANY($1::text[]) AND enterprise_id <> $2 ORDER BY meter_id`,
+      [meterIds.map((id) => id.trim()), enterpriseId],
+    );
+    return rows.map((row) => row.meter_id);
+  }
+
+  async installationEnterprise(installationId: string): Promise<string> {
+    const owner = await this.installationOwner(installationId);
+    if (owner === undefined) {
       throw new NotFoundError(`installation ${installationId} has no registered process`);
-    return rows[0].enterprise_id;
+    }
+    return owner;
   }
 
   async execute(command: ProcessCommand): Promise<ProcessState> {
@@ -147,9 +168,9 @@ export class CbamService {
            coalesce(sum(scope2_location_kgco2e), 0)::text AS location
          FROM ledger_lines
          WHERE meter_id = ANY($1::text[]) AND interval_start >= $2 AND interval_start < $3
-           AND kind <> 'certificate_coverage'
+           AND kind <> 'certificate_coverage' AND enterprise_id = $4
          GROUP BY category`,
-        [process.meter_ids, from, to],
+        [process.meter_ids, from, to, enterpriseId],
       );
       let direct = new Dec(0);
       let gridKwh = new Dec(0);
@@ -210,6 +231,10 @@ export class CbamService {
          ORDER BY month, cn_code, origin, supplier`,
         [process.process_id, `${fromMonth}-01`, `${toMonth}-01`],
       );
+      // No output in the period (registered later, idle, or stopped): no good to attribute to.
+      // It cannot make the installation's data unavailable: standby energy made nothing, and a
+      // process cannot record 0 t of output.
+      if (production.length === 0) continue;
       inputs.push({
         processId: process.process_id,
         directKgCo2e: decimalText(direct),

@@ -116,6 +116,13 @@ function decideProcess(command: ProcessCommand, state: ProcessState): ProcessEve
               'output with non_cbam_output set',
           );
         }
+      } else if (classifyCnCode(cnCode)) {
+        // An Annex I good recorded as non-CBAM output would drop out of the declaration (and
+        // the attribution refuses the period's data): refuse it here, before it is stored.
+        v.add(
+          'non_cbam_output',
+          `${cnCode} is a CBAM good (Annex I of Regulation (EU) 2023/956): record it as CBAM output`,
+        );
       }
       const mass = v.positiveDecimal('net_mass_tonnes', command.netMassTonnes);
       const route = v.optionalText('route', command.route, 200) ?? '';
@@ -139,6 +146,10 @@ function decideProcess(command: ProcessCommand, state: ProcessState): ProcessEve
       const period = month(v, command.month);
       const cnCode = normalisedCnCode(command.cnCode);
       if (!cnCode) v.add('cn_code', 'must be an 8-digit CN code');
+      // Relevant precursors are Annex I goods themselves; the attribution refuses any other code.
+      else if (!classifyCnCode(cnCode)) {
+        v.add('cn_code', `${cnCode} is not a CBAM good (Annex I of Regulation (EU) 2023/956)`);
+      }
       const consumed = v.positiveDecimal('consumed_tonnes', command.consumedTonnes);
       const direct = nonNegative(v, 'direct_see', command.directSee);
       const indirect = nonNegative(v, 'indirect_see', command.indirectSee);

@@ -6,13 +6,20 @@ import {
   createGrpcServer,
   createLogger,
   Readiness,
-  signDevelopmentToken,
   TokenVerifier,
   type AuthSettings,
   type GrpcServer,
   type Role,
 } from '@park/service-kit';
-import { createTestDatabase, testInfrastructure, type TestDatabase } from '@park/testing';
+import {
+  bearerMetadata,
+  createTestDatabase,
+  failure,
+  statusOf,
+  testInfrastructure,
+  unary,
+  type TestDatabase,
+} from '@park/testing';
 import { Redis } from 'ioredis';
 import { meteringMigrationsDir } from '../../app';
 import { MeterHotStateCache } from '../../readings/hot-state';
@@ -108,46 +115,11 @@ export async function startHarness(name: string, now: string): Promise<Harness> 
   };
 }
 
-export async function bearer(role: Role, enterpriseId?: string): Promise<grpc.Metadata> {
-  const jwt = await signDevelopmentToken(AUTH, {
-    role,
-    subject: `test-${role}`,
-    ...(enterpriseId !== undefined && { enterpriseId }),
-  });
-  const metadata = new grpc.Metadata();
-  metadata.set('authorization', `Bearer ${jwt}`);
-  return metadata;
+export function bearer(role: Role, enterpriseId?: string): Promise<grpc.Metadata> {
+  return bearerMetadata(AUTH, role, enterpriseId);
 }
 
-/** A unary call as a promise. */
-export function unary<Response>(
-  invoke: (done: (error: grpc.ServiceError | null, response?: Response) => void) => unknown,
-): Promise<Response> {
-  return new Promise((resolve, reject) => {
-    invoke((error, response) => (error ? reject(error) : resolve(response!)));
-  });
-}
-
-/** The status code a call ended with (0 for OK). */
-export async function statusOf(call: Promise<unknown>): Promise<number> {
-  try {
-    await call;
-    return grpc.status.OK;
-  } catch (error) {
-    const code = (error as grpc.ServiceError).code;
-    if (typeof code !== 'number') throw error;
-    return code;
-  }
-}
-
-export async function failure(call: Promise<unknown>): Promise<grpc.ServiceError> {
-  try {
-    await call;
-  } catch (error) {
-    return error as grpc.ServiceError;
-  }
-  throw new Error('the call succeeded but was expected to fail');
-}
+export { failure, statusOf, unary };
 
 /** IngestReadings: writes the batches in order, then ends the stream. */
 export function ingestStream(

@@ -1,0 +1,95 @@
+import type { PoolClient } from 'pg';
+import {
+  createTestDatabase,
+  eventually,
+  readTopic,
+  testInfrastructure,
+  uniqueTopic,
+  type TestDatabase,
+} from '@park/testing';
+import { createKafka, messagingMigrationsDir } from './client';
+import { ConsumerRunner, type ConsumedMessage } from './consumer';
+import { CE } from './headers';
+import { MessageProducer } from './producer';
+import { deadLetterTopic, ensureTopics } from './topics';
+
+let db: TestDatabase;
+let producer: MessageProducer;
+const kafka = () =>
+  createKafka({
+    clientId: 'groups-test',
+    brokers: testInfrastructure().kafkaBrokers,
+    logLevel: 'error',
+  });
+
+beforeAll(async () => {
+  db = await createTestDatabase('consumer_groups', { migrations: [messagingMigrationsDir] });
+  await db.pool.query('CREATE TABLE applied (message_id text NOT NULL, body text NOT NULL)');
+  producer = new MessageProducer(kafka());
+});
+afterAll(async () => {
+  await producer.disconnect();
+  await db.drop();
+});
+
+it('applies a fetched batch in groups, each record once, and splits a group around a poison record', async () => {
+  const topic = uniqueTopic('groups');
+  const client = kafka();
+  const admin = client.admin();
+  await admin.connect();
+  await ensureTopics(admin, [{ name: topic, partitions: 1, withDeadLetterTopic: true }]);
+  await admin.disconnect();
+
+  // 50 records; record 7 is sent twice with the same id (a producer retry), record 31 is poison.
+  const bodies = Array.from({ length: 50 }, (_, i) => `r${i}`);
+  const records = bodies.map((body, i) => ({
+    topic,
+    key: 'k',
+    value: Buffer.from(i === 31 ? 'poison' : body),
+    headers: { [CE.id]: `id-${i}`, [CE.type]: 'test.Record' },
+  }));
+  records.splice(8, 0, { ...records[7]! });
+  await producer.send(records);
+
+  const transactions = new Set<number>();
+  const handler = async (message: ConsumedMessage, tx: PoolClient) => {
+    const { rows } = await tx.query<{ xid: string }>('SELECT txid_current()::text AS xid');
+    transactions.add(Number(rows[0]!.xid));
+    await tx.query('INSERT INTO applied (message_id, body) VALUES ($1, $2)', [
+      message.id,
+      message.value.toString(),
+    ]);
+    if (message.value.toString() === 'poison') throw new Error('cannot apply poison');
+  };
+  const runner = new ConsumerRunner(client, producer, {
+    groupId: `g-${topic}`,
+    topics: [topic],
+    pool: db.pool,
+    handler,
+    maxAttempts: 2,
+    retryDelayMs: 10,
+    groupSize: 20,
+  });
+  await runner.start();
+  try {
+    await eventually(() => {
+      if (runner.counters.applied + runner.counters.deadLettered < 50) throw new Error('not yet');
+    }, 30_000);
+  } finally {
+    await runner.stop();
+  }
+
+  const { rows } = await db.pool.query<{ message_id: string; n: number }>(
+    'SELECT message_id, count(*)::int AS n FROM applied GROUP BY message_id',
+  );
+  // 49 good records applied exactly once (the duplicate of id-7 skipped), the poison not at all.
+  expect(rows).toHaveLength(49);
+  expect(rows.every((row) => row.n === 1)).toBe(true);
+  expect(rows.some((row) => row.message_id === 'id-31')).toBe(false);
+  expect(runner.counters).toMatchObject({ applied: 49, deadLettered: 1, duplicates: 1 });
+  // 51 records in groups of 20: far fewer transactions than records, even with the split
+  // group (its 20 records one by one, the poison twice).
+  expect(transactions.size).toBeLessThan(35);
+  const dead = await readTopic(client, deadLetterTopic(topic));
+  expect(dead.map((record) => record.headers[CE.id])).toEqual(['id-31']);
+});
