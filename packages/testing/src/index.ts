@@ -6,3 +6,4 @@ export * from './eventually';
 export { containerEngineAnswers } from './docker';
 export * from './child-process';
 export * from './grpc';
+export * from './metering-stand-in';
