@@ -1,3 +1,5 @@
-// The dispatch service. Its aggregates arrive with its own issue; the platform packages it builds on
-// (@park/eventstore, @park/messaging, @park/contracts) are ready for it.
+// The dispatch service: source-grid-load-storage planning, setpoints and green allocation.
 export const SERVICE_NAME = 'dispatch';
+
+export * from './topology/topology';
+export * from './app';
