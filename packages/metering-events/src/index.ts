@@ -100,6 +100,24 @@ function known<T>(table: Record<number, T>, value: number, what: string): T {
   return mapped;
 }
 
+/**
+ * Decodes a record's protobuf payload. A payload that does not decode never will: protobufjs's
+ * RangeError ("premature EOF", "invalid wire type") becomes a PermanentMessageError, so the
+ * record is dead-lettered at once instead of being retried as if the failure were transient.
+ */
+function decodePayload<T>(
+  codec: { decode(input: Uint8Array): T },
+  type: string,
+  value: Uint8Array,
+): T {
+  try {
+    return codec.decode(value);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PermanentMessageError(`undecodable ${type} payload: ${reason}`);
+  }
+}
+
 export function meterFacts(descriptor: park.metering.v1.MeterDescriptor | undefined): MeterFacts {
   if (!descriptor?.meterId || !descriptor.enterpriseId) {
     throw new PermanentMessageError('reading event without its meter descriptor');
@@ -146,7 +164,7 @@ export interface MeteredValues {
 export function decodeReadingsRecord(type: string, value: Uint8Array): MeteredValues | undefined {
   switch (type) {
     case 'park.metering.v1.ReadingsRecorded': {
-      const event = metering.ReadingsRecorded.decode(value);
+      const event = decodePayload(metering.ReadingsRecorded, type, value);
       return {
         meter: meterFacts(event.meter),
         cause: 'reading',
@@ -154,7 +172,7 @@ export function decodeReadingsRecord(type: string, value: Uint8Array): MeteredVa
       };
     }
     case 'park.metering.v1.ReadingsEstimated': {
-      const event = metering.ReadingsEstimated.decode(value);
+      const event = decodePayload(metering.ReadingsEstimated, type, value);
       return {
         meter: meterFacts(event.meter),
         cause: 'estimate',
@@ -162,7 +180,7 @@ export function decodeReadingsRecord(type: string, value: Uint8Array): MeteredVa
       };
     }
     case 'park.metering.v1.ReadingCorrected': {
-      const event = metering.ReadingCorrected.decode(value);
+      const event = decodePayload(metering.ReadingCorrected, type, value);
       if (!event.newValue) throw new PermanentMessageError('ReadingCorrected without new_value');
       return {
         meter: meterFacts(event.meter),
@@ -238,7 +256,7 @@ function enterpriseFact(enterprise: park.metering.v1.Enterprise | undefined): Re
 export function decodeRegistryRecord(type: string, value: Uint8Array): RegistryFact {
   switch (type) {
     case 'park.metering.v1.ParkConfigured': {
-      const parkState = metering.ParkConfigured.decode(value).park;
+      const parkState = decodePayload(metering.ParkConfigured, type, value).park;
       if (!parkState) throw new PermanentMessageError('ParkConfigured without its park');
       return {
         kind: 'park',
@@ -251,15 +269,15 @@ export function decodeRegistryRecord(type: string, value: Uint8Array): RegistryF
       };
     }
     case 'park.metering.v1.EnterpriseRegistered':
-      return enterpriseFact(metering.EnterpriseRegistered.decode(value).enterprise);
+      return enterpriseFact(decodePayload(metering.EnterpriseRegistered, type, value).enterprise);
     case 'park.metering.v1.EnterpriseUpdated':
-      return enterpriseFact(metering.EnterpriseUpdated.decode(value).enterprise);
+      return enterpriseFact(decodePayload(metering.EnterpriseUpdated, type, value).enterprise);
     case 'park.metering.v1.MeterRegistered':
-      return meterFact(metering.MeterRegistered.decode(value).meter);
+      return meterFact(decodePayload(metering.MeterRegistered, type, value).meter);
     case 'park.metering.v1.MeterReplaced':
-      return meterFact(metering.MeterReplaced.decode(value).meter);
+      return meterFact(decodePayload(metering.MeterReplaced, type, value).meter);
     case 'park.metering.v1.MeterDecommissioned':
-      return meterFact(metering.MeterDecommissioned.decode(value).meter);
+      return meterFact(decodePayload(metering.MeterDecommissioned, type, value).meter);
     case 'park.metering.v1.InstallationRegistered':
       return { kind: 'ignored' };
     default:
@@ -282,7 +300,7 @@ export function decodeAllocationRecord(type: string, value: Uint8Array): GreenAl
   if (type !== 'park.dispatch.v1.GreenPowerAllocated') {
     throw new PermanentMessageError(`'${type}' is not a green allocation event`);
   }
-  const event = park.dispatch.v1.GreenPowerAllocated.decode(value);
+  const event = decodePayload(park.dispatch.v1.GreenPowerAllocated, type, value);
   if (!event.enterpriseId || !event.generatorId || !event.intervalStart || !event.allocatedKwh) {
     throw new PermanentMessageError(
       'GreenPowerAllocated needs enterprise_id, generator_id, interval_start and allocated_kwh',

@@ -16,6 +16,25 @@ describe('sumFigures and zeroFigures', () => {
     ).toEqual(figures({ scope1KgCo2e: '0.3', electricityKwh: '7.5' }));
   });
 
+  it('does not depend on the order or grouping of the terms', () => {
+    // 100 Nm3 of gas: 3,893.1 MJ / 29.3076 = 132.8358514515006346476681816320681 kgce (34
+    // digits), plus 4,000 kWh x 0.1229 = 491.6 kgce: 624.4358514515006346476681816320681, 34
+    // digits. The same after a restatement reversed the 491.6 and posted it again, grouped as
+    // 983.2 and -491.6: a running 34-digit total would pass 1,116.0358...0681 and lose its 1.
+    const gas = '132.8358514515006346476681816320681';
+    const expected = '624.4358514515006346476681816320681';
+    expect(
+      sumFigures([figures({ energyKgce: '491.6' }), figures({ energyKgce: gas })]).energyKgce,
+    ).toBe(expected);
+    expect(
+      sumFigures([
+        figures({ energyKgce: '983.2' }),
+        figures({ energyKgce: gas }),
+        figures({ energyKgce: '-491.6' }),
+      ]).energyKgce,
+    ).toBe(expected);
+  });
+
   it('sums nothing to zero', () => {
     expect(sumFigures([])).toEqual(zeroFigures());
     expect(Object.values(zeroFigures())).toEqual(['0', '0', '0', '0', '0', '0', '0', '0']);

@@ -24,10 +24,25 @@ export function zeroFigures(): PostingFigures {
   return mapFigures(() => '0');
 }
 
-/** Field by field, at full precision (postings are linear: a period is the sum of its postings). */
+/**
+ * Adds without losing a digit: Dec rounds every result to 34 significant digits, so a running
+ * total would depend on the order and grouping of its terms (1,116.03...0681 loses its last
+ * digit where 624.43...0681 keeps it), and a reversal plus an identical re-posting could move a
+ * total in its last digit.
+ */
+const ExactSum = Dec.clone({ precision: 1_000 });
+
+/**
+ * Field by field, at full precision (postings are linear: a period is the sum of its postings):
+ * the exact sum, rounded once to Dec's 34 significant digits, whatever the order of the terms.
+ */
 export function sumFigures(figures: readonly PostingFigures[]): PostingFigures {
   return mapFigures((field) =>
-    decimalText(figures.reduce((total, f) => total.plus(f[field]), new Dec(0))),
+    decimalText(
+      figures
+        .reduce((total, f) => total.plus(f[field]), new ExactSum(0))
+        .toSignificantDigits(Dec.precision),
+    ),
   );
 }
 

@@ -6,50 +6,17 @@
  * of the old posting plus the new one.
  */
 
-export const COMMODITIES = [
-  'electricity',
-  'natural_gas',
-  'heat',
-  'steam',
-  'water',
-  'diesel',
-  'hydrogen',
-] as const;
-export type Commodity = (typeof COMMODITIES)[number];
-
-export const METER_ROLES = [
-  'grid_import',
-  'grid_export',
-  'green_direct_line',
-  'onsite_pv',
-  'wind',
-  'storage_charge',
-  'storage_discharge',
-  'storage_soc',
-  'internal_transfer',
-  'sub_meter',
-] as const;
-export type MeterRole = (typeof METER_ROLES)[number];
-
-/** Units as metering publishes them (a reading's unit is its meter's unit). */
-export type EnergyUnit = 'kWh' | 'MWh' | 'Nm3' | 'GJ' | 'MJ' | 't' | 'kg' | 'm3' | '%';
-
-export type Quality = 'measured' | 'estimated' | 'edited';
-
-/** What a meter's reading is, as the readings topic describes it. */
-export interface MeterFacts {
-  meterId: string;
-  enterpriseId: string;
-  commodity: Commodity;
-  role: MeterRole;
-  unit: EnergyUnit;
-  /** Direct-line, on-site PV and wind meters: the generating plant (attribute status lives there). */
-  sourceGeneratorId?: string;
-  /** Internal-transfer meters: the park entity (enterprise id) that supplies the energy. */
-  sourceEntityId?: string;
-  /** Steam meters: GJ per tonne, from the registry topic. */
-  steamEnthalpyGjPerTonne?: string;
-}
+// The meter vocabulary is metering's contract, decoded by the shared decoders.
+export {
+  COMMODITIES,
+  METER_ROLES,
+  type Commodity,
+  type EnergyUnit,
+  type MeterFacts,
+  type MeterRole,
+  type Quality,
+} from '@park/metering-events';
+import type { Commodity, EnergyUnit, MeterFacts, MeterRole, Quality } from '@park/metering-events';
 
 /** One interval value to account. */
 export interface ReadingInput {

@@ -1,6 +1,6 @@
 import type { Queryable } from '@park/eventstore';
 import type { AttributeStatus, MeterFacts } from '../accounting/model';
-import type { RegistryFact } from '../integration/inbound';
+import type { RegistryFact } from '@park/metering-events';
 
 /**
  * This service's mirror of metering's registry (parks, enterprises, meters), kept from the

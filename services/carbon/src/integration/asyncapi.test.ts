@@ -12,7 +12,7 @@ import {
   GREEN_ALLOCATIONS_TOPIC,
   METERING_READINGS_TOPIC,
   METERING_REGISTRY_TOPIC,
-} from './inbound';
+} from '@park/metering-events';
 
 /**
  * docs/asyncapi/carbon.yaml against the code: a valid AsyncAPI 3 document whose payloads name

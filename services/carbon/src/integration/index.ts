@@ -1,2 +1,2 @@
 export * from './emissions';
-export * from './inbound';
+export * from '@park/metering-events';

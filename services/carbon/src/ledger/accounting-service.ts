@@ -11,7 +11,7 @@ import {
 } from '../directory/directory';
 import type { FactorCatalogCache } from '../factors/catalog-store';
 import { factorLookup, type FactorSet } from '../factors';
-import type { GreenAllocation, IntervalReading } from '../integration/inbound';
+import type { GreenAllocation, IntervalReading } from '@park/metering-events';
 import { rebook, type LedgerCause, type LedgerLine } from './ledger';
 import {
   bookLines,
@@ -81,21 +81,30 @@ export class AccountingService {
     tx: PoolClient,
     values: ReadingsToBook,
     source: string,
+    scope: Map<string, unknown> = new Map(),
   ): Promise<AccountingOutcome> {
-    const { park } = await requireEnterprisePark(tx, values.meter.enterpriseId);
+    // Reference data read once per transaction (a consumer's group of messages shares one).
+    const once = async <T>(key: string, read: () => Promise<T>): Promise<T> => {
+      if (!scope.has(key)) scope.set(key, await read());
+      return scope.get(key) as T;
+    };
+    const { park } = await once(`park:${values.meter.enterpriseId}`, () =>
+      requireEnterprisePark(tx, values.meter.enterpriseId),
+    );
     const meter: MeterFacts = { ...values.meter };
     if (meter.commodity === 'steam') {
       meter.steamEnthalpyGjPerTonne = (await meterById(tx, meter.meterId))?.steamEnthalpyGjPerTonne;
     }
-    const sets = await this.catalog.current(tx);
-    const statuses = await generatorStatuses(
-      tx,
-      meter.sourceGeneratorId ? [meter.sourceGeneratorId] : [],
-    );
+    const sets = await once('catalog', () => this.catalog.current(tx));
+    const statuses = meter.sourceGeneratorId
+      ? await once(`generator:${meter.sourceGeneratorId}`, () =>
+          generatorStatuses(tx, [meter.sourceGeneratorId!]),
+        )
+      : new Map<string, AttributeStatus>();
     const starts = values.readings.map((reading) => reading.intervalStart);
     const allocations = await allocationsFor(tx, meter, starts);
     const basis = await lockBasis(tx, meter.meterId, starts);
-    const closed = await closedMonths(tx, park.parkId);
+    const closed = await once(`closed:${park.parkId}`, () => closedMonths(tx, park.parkId));
 
     const lines: LedgerLine[] = [];
     const changed: Parameters<typeof saveBasis>[1][number][] = [];

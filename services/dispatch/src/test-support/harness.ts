@@ -62,8 +62,8 @@ export async function startDispatchHarness(
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [
-    { name: topics.registry, partitions: 3, compacted: true },
-    { name: topics.readings, partitions: 3 },
+    { name: topics.registry, partitions: 3, compacted: true, withDeadLetterTopic: true },
+    { name: topics.readings, partitions: 3, withDeadLetterTopic: true },
   ]);
   await admin.disconnect();
   const producer = new MessageProducer(kafka);
@@ -83,7 +83,7 @@ export async function startDispatchHarness(
     LOG_LEVEL: 'error',
     DISPATCH_TOPIC_PREFIX: prefix,
     DISPATCH_TICK_MS: '0',
-    SHUTDOWN_TIMEOUT_MS: '5000',
+    SHUTDOWN_TIMEOUT_MS: '30000',
     ...overrides,
   });
   const server = await startDispatchService(config, { relayPollIntervalMs: 50 });
