@@ -40,6 +40,7 @@ interface Hour {
   before: PostingFigures[];
   after: PostingFigures[];
   all: PostingFigures[];
+  internal: PostingFigures[];
   priorPeriod: boolean;
 }
 
@@ -47,8 +48,16 @@ function byHour(event: PostingsRecorded): Hour[] {
   const hours = new Map<number, Hour>();
   const add = (line: LedgerLine) => {
     const start = startOfLocalHour(Date.parse(line.posting.intervalStart), event.timeZone);
-    const hour = hours.get(start) ?? { start, before: [], after: [], all: [], priorPeriod: false };
+    const hour = hours.get(start) ?? {
+      start,
+      before: [],
+      after: [],
+      all: [],
+      internal: [],
+      priorPeriod: false,
+    };
     hour.all.push(line.posting.figures);
+    if (line.posting.internalSupplierId) hour.internal.push(line.posting.figures);
     if (line.kind === 'reversal') hour.before.push(negate(line.posting.figures));
     else hour.after.push(line.posting.figures);
     hour.priorPeriod ||= line.priorPeriod;
@@ -80,6 +89,7 @@ export const carbonEventMapper: IntegrationEventMapper = (
         after: figuresToProto(hour.after.length ? sumFigures(hour.after) : zeroFigures()),
         change: figuresToProto(sumFigures(hour.all)),
         priorPeriodAdjustment: hour.priorPeriod,
+        internalChange: figuresToProto(sumFigures(hour.internal)),
       })),
     };
     return {
@@ -97,6 +107,7 @@ export const carbonEventMapper: IntegrationEventMapper = (
       hourStart: new Date(hour.start),
       change: figuresToProto(sumFigures(hour.all)),
       priorPeriodAdjustment: hour.priorPeriod,
+      internalChange: figuresToProto(sumFigures(hour.internal)),
     })),
   };
   return {

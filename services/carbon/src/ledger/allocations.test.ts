@@ -30,6 +30,7 @@ function allocation(intervalStart: string, kwh: string, revision: bigint): Uint8
     allocatedKwh: { value: kwh },
     lineMeteredKwh: { value: '1000' },
     revision,
+    lineExportedKwh: { value: '0' },
   }).finish();
 }
 
@@ -42,6 +43,7 @@ it("an allocation replaces the enterprise's own direct-line reading as its green
           generatorId: 'wind-1',
           name: 'Wind farm',
           kind: 'wind',
+          capacityKw: undefined,
           attributeStatus: park.carbon.v1.AttributeStatus.ATTRIBUTE_STATUS_RETAINED,
         },
       },
@@ -105,7 +107,7 @@ it("an allocation replaces the enterprise's own direct-line reading as its green
   // allocation), reversal of 350, posting of 380.
   const entries = await unary<park.carbon.v1.GetLedgerEntriesResponse>((done) =>
     h.client.getLedgerEntries(
-      { enterpriseId: 'ent-a', period: DAY, meterId: 'a-dl' },
+      { enterpriseId: 'ent-a', period: DAY, meterId: 'a-dl', page: undefined },
       operator,
       done,
     ),

@@ -107,6 +107,7 @@ export const dispatchEventMapper: IntegrationEventMapper = (
           intervalMinutes: 15,
           allocatedKwh: { value: allocated.allocatedKwh },
           lineMeteredKwh: { value: allocated.lineMeteredKwh },
+          lineExportedKwh: { value: allocated.lineExportedKwh ?? '0' },
           revision: BigInt(allocated.revision),
         }).finish(),
       };

@@ -31,6 +31,8 @@ export interface GreenPowerAllocatedEvent {
   intervalStart: string;
   allocatedKwh: string;
   lineMeteredKwh: string;
+  /** The line's feed-in in the interval (the same on every consumer's event). */
+  lineExportedKwh: string;
   revision: number;
 }
 
@@ -153,6 +155,7 @@ export async function allocateLineInterval(
       intervalStart,
       allocatedKwh: share.kwh,
       lineMeteredKwh: allocation.lineMeteredKwh,
+      lineExportedKwh: allocation.exportedKwh,
       revision,
     });
   }

@@ -53,7 +53,9 @@ function tiny(): PlanningProblem {
         degradationCnyPerMwh: 0,
       },
     ],
-    flexibleLoads: [{ loadId: 'ev.depot', energyKwh: 20, windowStart: 1, windowEnd: 2, maxKw: 100 }],
+    flexibleLoads: [
+      { loadId: 'ev.depot', energyKwh: 20, windowStart: 1, windowEnd: 2, maxKw: 100 },
+    ],
     curtailmentCnyPerKwh: 0.02,
     allowCurtailment: false,
     timeLimitSeconds: 10,
@@ -100,18 +102,25 @@ describe('buildLpModel', () => {
     // Slacks cost 0.25 h x 10000 per kW; shortfalls 2000 / 5000 per kWh.
     expect(text).toContain(`+ ${0.25 * PENALTY_CNY_PER_KWH.unservedLoad} unserved_load_t000`);
     expect(text).toContain(`+ ${PENALTY_CNY_PER_KWH.endSocShortfall} end_soc_shortfall_bat_1`);
-    expect(text).toContain(`+ ${PENALTY_CNY_PER_KWH.flexibleShortfall} flexible_shortfall_ev_depot`);
+    expect(text).toContain(
+      `+ ${PENALTY_CNY_PER_KWH.flexibleShortfall} flexible_shortfall_ev_depot`,
+    );
     expect(text).toContain(
       ' balance_t001: + used_PV__1_t001 + import_t001 + discharge_bat_1_t001 + discharge_bat_1_2_t001\n' +
-        '    + unserved_load_t001 - charge_bat_1_t001 - charge_bat_1_2_t001 - flex_ev_depot_t001 - export_t001\n' +
-        '    - surplus_t001 = 120',
+        '    + unserved_load_t001 - charge_bat_1_t001 - charge_bat_1_2_t001 - flex_ev_depot_t001\n' +
+        '    - export_t001 - surplus_t001 = 120',
     );
     // soc_t = soc_{t-1} + 0.95 x 0.25 x charge - 0.25 / 0.9 x discharge, start 100 kWh.
     expect(text).toContain(
-      ' soc_dyn_bat_1_t000: + soc_bat_1_t000 - 0.2375 charge_bat_1_t000 + 0.2777777777777778 discharge_bat_1_t000\n    = 100',
+      ' soc_dyn_bat_1_t000: + soc_bat_1_t000 - 0.2375 charge_bat_1_t000\n' +
+        '    + 0.2777777777777778 discharge_bat_1_t000 = 100',
     );
-    expect(text).toContain(' soc_end_bat_1_2: + soc_bat_1_2_t001 + end_soc_shortfall_bat_1_2 >= 60');
-    expect(text).toContain(' flex_energy_ev_depot: + 0.25 flex_ev_depot_t001 + flexible_shortfall_ev_depot = 20');
+    expect(text).toContain(
+      ' soc_end_bat_1_2: + soc_bat_1_2_t001 + end_soc_shortfall_bat_1_2 >= 60',
+    );
+    expect(text).toContain(
+      ' flex_energy_ev_depot: + 0.25 flex_ev_depot_t001 + flexible_shortfall_ev_depot = 20',
+    );
     // Curtailment not allowed: fixed to 0. Limits as bounds.
     expect(text).toContain(' curtailed_PV__1_t000 = 0');
     expect(text).toContain(' 0 <= import_t000 <= 500');
@@ -142,7 +151,9 @@ describe('buildLpModel', () => {
       { batteryIndex: 0, interval: 0 },
       { batteryIndex: 1, interval: 1 },
     ]);
-    expect(m.text).toContain(' mode_charge_bat_1_t000: + charge_bat_1_t000 - 100 mode_bat_1_t000 <= 0');
+    expect(m.text).toContain(
+      ' mode_charge_bat_1_t000: + charge_bat_1_t000 - 100 mode_bat_1_t000 <= 0',
+    );
     expect(m.text).toContain(
       ' mode_discharge_bat_1_t000: + discharge_bat_1_t000 + 80 mode_bat_1_t000 <= 80',
     );
@@ -213,7 +224,11 @@ describe('the same LP text in glpsol', () => {
         ...tiny(),
         importPriceCnyPerKwh: [-0.5, 1],
         allowCurtailment: true,
-        batteries: tiny().batteries.map((b) => ({ ...b, initialSocFraction: 0.9, socMaxFraction: 1 })),
+        batteries: tiny().batteries.map((b) => ({
+          ...b,
+          initialSocFraction: 0.9,
+          socMaxFraction: 1,
+        })),
       };
       for (const problem of [tiny(), negative, dayScenario({ batteries: 3 })]) {
         const plan = await planDay(problem);

@@ -239,9 +239,7 @@ describe('planDay: where the pure LP would charge and discharge at once', () => 
       exportLimitKw: 20,
       allowCurtailment: false,
       generators: [{ assetId: 'pv-1', kind: 'pv', availableKw: [100, 0] }],
-      batteries: [
-        battery({ socMinFraction: 0, socMaxFraction: 1, initialSocFraction: 0.9 }),
-      ],
+      batteries: [battery({ socMinFraction: 0, socMaxFraction: 1, initialSocFraction: 0.9 })],
     });
     const lpOnly = await planDay(problem, { maxMipRounds: 0 });
     expect(path(lpOnly, 'chargeKw')[0]).toBeCloseTo(50, CLOSE);
@@ -308,14 +306,22 @@ describe('planDay: an impossible case comes back as a plan with named violations
 
   it('serves load before the end SOC target: both shortfalls named and sized', async () => {
     // End SOC >= start (50 kWh). Serving 1 kWh of load from the battery costs 1/0.9 kWh of end
-    // SOC at 2000 CNY/kWh = 2222 < 10000 unserved, so it still discharges 50 kW at t1:
-    // unserved 35 kWh as above, end shortfall 50 x 0.5 / 0.9 = 250/9 = 27.778 kWh.
+    // SOC at 2000 CNY/kWh = 2222 < 10000 unserved, so it still discharges 50 kW at t1: unserved
+    // 35 kWh as above. To limit the end shortfall it charges at t0 with the 100 + 30 - 100 = 30 kW
+    // spare (15 kWh x 0.5 CNY = 7.5 CNY against 13.5 kWh x 2000): +30 x 0.5 x 0.9 = +13.5 kWh.
+    // End SOC = 50 + 13.5 - 50 x 0.5 / 0.9 = 50 + 13.5 - 27.778 = 35.722 kWh;
+    // shortfall = 27.778 - 13.5 = 257/18 = 14.278 kWh.
     const r = await planDay(base);
+    expect(path(r, 'chargeKw')[0]).toBeCloseTo(30, CLOSE);
+    expect(path(r, 'socKwh')[1]).toBeCloseTo(50 + 13.5 - 250 / 9, CLOSE);
     expect(r.status).toBe('optimal');
-    expect(r.violations.map((v) => v.name)).toEqual(['unserved_load_t001', 'end_soc_shortfall_bat_1']);
+    expect(r.violations.map((v) => v.name)).toEqual([
+      'unserved_load_t001',
+      'end_soc_shortfall_bat_1',
+    ]);
     expect(r.violations[0]?.sizeKwh).toBeCloseTo(35, CLOSE);
     expect(r.violations[1]).toMatchObject({ assetId: 'bat-1' });
-    expect(r.violations[1]?.sizeKwh).toBeCloseTo(250 / 9, CLOSE);
+    expect(r.violations[1]?.sizeKwh).toBeCloseTo(257 / 18, CLOSE);
     expect(checkPlan(base, r)).toEqual([]);
   });
 
@@ -341,6 +347,22 @@ describe('planDay: an impossible case comes back as a plan with named violations
 });
 
 describe('planDay: scale', () => {
+  it('stops at the time limit with a plan, a status and a reason', async () => {
+    // Negative midday prices for 20 batteries make a hard MIP; 1.5 s is far too little for it.
+    const problem = {
+      ...dayScenario({ batteries: 20, negativeMiddayPrices: true }),
+      timeLimitSeconds: 1.5,
+    };
+    const r = await planDay(problem);
+    expect(r.status).toBe('time_limit');
+    expect(r.intervals).toHaveLength(96);
+    expect(r.rounds).toBeGreaterThanOrEqual(2);
+    expect(r.message).toMatch(
+      /charge and discharge at once|charges and discharges a battery at once/,
+    );
+    expect(r.solveMs).toBeLessThan(10_000);
+  });
+
   it('20 batteries x 96 intervals solve well under a second (asserted < 5 s)', async () => {
     const problem = dayScenario({ batteries: 20 });
     const r = await planDay(problem);

@@ -202,8 +202,9 @@ export async function planDay(
   };
 
   let rounds = 0;
-  let accepted: { model: LpModel; outcome: SolveOutcome & { values: Map<string, number> } } | undefined;
-  let status: PlanStatus = 'error';
+  let accepted:
+    { model: LpModel; outcome: SolveOutcome & { values: Map<string, number> } } | undefined;
+  let status: PlanStatus;
   let message: string | undefined;
   let lastModel: LpModel | undefined;
 
@@ -365,7 +366,8 @@ function readPlan(
         exportKw * (problem.exportPriceCnyPerKwh[t] ?? 0));
     objective.carbonCny += (emissionsKg / 1000) * problem.carbonPriceCnyPerTonne;
     problem.batteries.forEach((b, i) => {
-      objective.batteryWearCny += (((batteries[i]?.dischargeKw ?? 0) * h) / 1000) * b.degradationCnyPerMwh;
+      objective.batteryWearCny +=
+        (((batteries[i]?.dischargeKw ?? 0) * h) / 1000) * b.degradationCnyPerMwh;
     });
     objective.curtailmentCny +=
       generation.reduce((s, g) => s + g.curtailedKw, 0) * h * problem.curtailmentCnyPerKwh;

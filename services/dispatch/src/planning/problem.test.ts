@@ -57,8 +57,17 @@ describe('validatePlanningProblem', () => {
 
   it('checks windows, ids, limits and solver settings', () => {
     const p = dayScenario({ batteries: 1 });
-    p.flexibleLoads.push({ loadId: 'ev-depot', energyKwh: 1, windowStart: 90, windowEnd: 97, maxKw: 1 });
-    p.batteries.push({ ...(p.batteries[0] as NonNullable<(typeof p.batteries)[0]>), assetId: 'wind-1' });
+    p.flexibleLoads.push({
+      loadId: 'ev-depot',
+      energyKwh: 1,
+      windowStart: 90,
+      windowEnd: 97,
+      maxKw: 1,
+    });
+    p.batteries.push({
+      ...(p.batteries[0] as NonNullable<(typeof p.batteries)[0]>),
+      assetId: 'wind-1',
+    });
     p.importLimitKw = -1;
     p.intervalHours = 0;
     p.timeLimitSeconds = Number.NaN;

@@ -48,7 +48,9 @@ export function dayScenario(options: ScenarioOptions): PlanningProblem {
   const pvKw = hours.map((hr) =>
     hr < 5 || hr > 20 ? 0 : round3(3000 * scale * Math.exp(-(((hr - 12.5) / 2.8) ** 2))),
   );
-  const windKw = hours.map((hr) => round3(800 * scale + 400 * scale * Math.sin((hr / 24) * 4 * Math.PI + 1)));
+  const windKw = hours.map((hr) =>
+    round3(800 * scale + 400 * scale * Math.sin((hr / 24) * 4 * Math.PI + 1)),
+  );
   const loadKw = hours.map((hr) =>
     round3(2000 * scale + 1500 * scale * Math.max(0, Math.sin(((hr - 6) / 14) * Math.PI))),
   );
