@@ -1,3 +1,5 @@
-// The reporting service. Its aggregates arrive with its own issue; the platform packages it builds on
-// (@park/eventstore, @park/messaging, @park/contracts) are ready for it.
+// The reporting service: KPIs against the national indicator and the park's targets, statements.
 export const SERVICE_NAME = 'reporting';
+
+export * from './statements';
+export * from './app';

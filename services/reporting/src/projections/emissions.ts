@@ -1,0 +1,109 @@
+import { park } from '@park/contracts';
+import type { Queryable } from '@park/eventstore';
+import { PermanentMessageError } from '@park/messaging';
+import type { Projection } from './projection';
+
+export const CARBON_EMISSIONS_TOPIC = 'park.carbon.emissions.v1';
+
+export const FIGURE_COLUMNS = [
+  'energy_kgce',
+  'electricity_kwh',
+  'grid_kwh',
+  'renewable_kwh',
+  'carbon_free_kwh',
+  'scope1_kgco2e',
+  'scope2_location_kgco2e',
+  'scope2_market_kgco2e',
+] as const;
+
+type FigureColumn = (typeof FIGURE_COLUMNS)[number];
+
+function figureValues(figures: park.carbon.v1.Figures | undefined): Record<FigureColumn, string> {
+  const value = (d: park.common.v1.Decimal | undefined) => d?.value || '0';
+  return {
+    energy_kgce: value(figures?.energyKgce),
+    electricity_kwh: value(figures?.electricityKwh),
+    grid_kwh: value(figures?.gridKwh),
+    renewable_kwh: value(figures?.renewableKwh),
+    carbon_free_kwh: value(figures?.carbonFreeKwh),
+    scope1_kgco2e: value(figures?.scope1Kgco2e),
+    scope2_location_kgco2e: value(figures?.scope2LocationKgco2e),
+    scope2_market_kgco2e: value(figures?.scope2MarketKgco2e),
+  };
+}
+
+function decode<T>(codec: { decode(input: Uint8Array): T }, type: string, value: Uint8Array): T {
+  try {
+    return codec.decode(value);
+  } catch (error) {
+    throw new PermanentMessageError(`undecodable ${type}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Per enterprise and hour, carbon's accounted figures: the sum of every change the emissions
+ * topic carried for the hour (accountings and restatements alike), with the part carried by
+ * internal transfers kept apart so park totals count that energy once.
+ */
+export const emissionsProjection: Projection = {
+  name: 'emissions',
+  topics: [CARBON_EMISSIONS_TOPIC],
+  async createTables(db: Queryable, schema: string) {
+    const columns = FIGURE_COLUMNS.map(
+      (c) => `${c} numeric NOT NULL DEFAULT 0, internal_${c} numeric NOT NULL DEFAULT 0`,
+    ).join(', ');
+    await db.query(`
+      CREATE TABLE ${schema}.enterprise_hours (enterprise_id text NOT NULL,
+        hour_start timestamptz NOT NULL, ${columns}, PRIMARY KEY (enterprise_id, hour_start));
+      CREATE INDEX ON ${schema}.enterprise_hours (hour_start);
+    `);
+  },
+  async apply(db, schema, message) {
+    let enterpriseId: string;
+    let hours: {
+      start: Date;
+      change: park.carbon.v1.Figures | undefined;
+      internal: park.carbon.v1.Figures | undefined;
+    }[];
+    if (message.type === 'park.carbon.v1.HourlyEmissionsAccounted') {
+      const event = decode(park.carbon.v1.HourlyEmissionsAccounted, message.type, message.value);
+      enterpriseId = event.enterpriseId;
+      hours = event.hours.map((h) => ({
+        start: h.hourStart!,
+        change: h.change,
+        internal: h.internalChange,
+      }));
+    } else if (message.type === 'park.carbon.v1.EmissionsRestated') {
+      const event = decode(park.carbon.v1.EmissionsRestated, message.type, message.value);
+      enterpriseId = event.enterpriseId;
+      hours = event.hours.map((h) => ({
+        start: h.hourStart!,
+        change: h.change,
+        internal: h.internalChange,
+      }));
+    } else {
+      throw new PermanentMessageError(`'${message.type}' is not a carbon emissions event`);
+    }
+    if (!enterpriseId || hours.some((h) => !h.start)) {
+      throw new PermanentMessageError('emissions event without its enterprise or hour');
+    }
+    const rows = hours.map((h) => {
+      const change = figureValues(h.change);
+      const internal = figureValues(h.internal);
+      return {
+        hour_start: h.start.toISOString(),
+        ...change,
+        ...Object.fromEntries(FIGURE_COLUMNS.map((c) => [`internal_${c}`, internal[c]])),
+      };
+    });
+    const all = [...FIGURE_COLUMNS, ...FIGURE_COLUMNS.map((c) => `internal_${c}`)];
+    await db.query(
+      `INSERT INTO ${schema}.enterprise_hours (enterprise_id, hour_start, ${all.join(', ')})
+       SELECT $1, r.hour_start, ${all.map((c) => `r.${c}`).join(', ')}
+       FROM jsonb_to_recordset($2::jsonb) AS r(hour_start timestamptz, ${all.map((c) => `${c} numeric`).join(', ')})
+       ON CONFLICT (enterprise_id, hour_start) DO UPDATE SET
+         ${all.map((c) => `${c} = ${schema}.enterprise_hours.${c} + EXCLUDED.${c}`).join(', ')}`,
+      [enterpriseId, JSON.stringify(rows)],
+    );
+  },
+};

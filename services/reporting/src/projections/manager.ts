@@ -1,0 +1,270 @@
+import { inTransaction } from '@park/eventstore';
+import type { Logger } from '@park/service-kit';
+import { NotFoundError } from '@park/service-kit/errors';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import { schemaOf, type Projection } from './projection';
+import { createBaseTables, ProjectionRunner } from './runner';
+
+export interface ProjectionStatus {
+  name: string;
+  activeVersion: number;
+  buildingVersion: number;
+  buildingApplied: number;
+  buildingTarget: number;
+  switchedAt?: string;
+}
+
+/**
+ * Runs every projection's active version, and rebuilds (blue-green): a new version's schema is
+ * created and fed from offset 0 while the active one keeps serving; once its checkpoints reach
+ * the end offsets taken when the rebuild started, it becomes active in one transaction, the old
+ * version's consumer stops and its schema is dropped.
+ */
+export class ProjectionManager {
+  private readonly runners = new Map<string, ProjectionRunner>();
+  private readonly building = new Map<
+    string,
+    { runner: ProjectionRunner; target: Map<string, bigint> }
+  >();
+  private watcher?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly kafka: Kafka,
+    private readonly projections: readonly Projection[],
+    private readonly prefix: string,
+    private readonly logger?: Logger,
+  ) {}
+
+  private projection(name: string): Projection {
+    const found = this.projections.find((projection) => projection.name === name);
+    if (!found) throw new NotFoundError(`no projection named ${name}`);
+    return found;
+  }
+
+  private runner(projection: Projection, version: number): ProjectionRunner {
+    return new ProjectionRunner({
+      kafka: this.kafka,
+      pool: this.pool,
+      projection,
+      version,
+      prefix: this.prefix,
+      onError: (error, message) =>
+        this.logger?.warn(
+          { err: error, projection: projection.name, offset: message?.offset },
+          'projection record failed',
+        ),
+    });
+  }
+
+  private async createVersion(
+    projection: Projection,
+    version: number,
+    status: 'active' | 'building',
+    target: Map<string, bigint>,
+  ) {
+    const schema = schemaOf(projection.name, version);
+    await inTransaction(this.pool, async (tx) => {
+      await tx.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await tx.query(`CREATE SCHEMA ${schema}`);
+      await createBaseTables(tx, schema);
+      await projection.createTables(tx, schema);
+      await tx.query(
+        `INSERT INTO projection_versions (projection, version, status, target) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (projection, version) DO UPDATE SET status = $3, target = $4`,
+        [
+          projection.name,
+          version,
+          status,
+          JSON.stringify(Object.fromEntries([...target].map(([k, v]) => [k, v.toString()]))),
+        ],
+      );
+    });
+  }
+
+  /** Starts every projection's active version (creating version 1 on first start) and resumes rebuilds. */
+  async start(): Promise<void> {
+    for (const projection of this.projections) {
+      const { rows } = await this.pool.query<{
+        version: number;
+        status: string;
+        target: Record<string, string>;
+      }>(
+        `SELECT version, status, target FROM projection_versions WHERE projection = $1 AND status <> 'retired'`,
+        [projection.name],
+      );
+      let active = rows.find((row) => row.status === 'active')?.version;
+      if (active === undefined) {
+        active = 1;
+        await this.createVersion(projection, active, 'active', new Map());
+      }
+      const runner = this.runner(projection, active);
+      await runner.start();
+      this.runners.set(projection.name, runner);
+      const building = rows.find((row) => row.status === 'building');
+      if (building) {
+        const buildRunner = this.runner(projection, building.version);
+        await buildRunner.start();
+        this.building.set(projection.name, {
+          runner: buildRunner,
+          target: new Map(Object.entries(building.target).map(([k, v]) => [k, BigInt(v)])),
+        });
+      }
+    }
+    this.watcher = setInterval(
+      () =>
+        void this.switchFinished().catch((error: unknown) =>
+          this.logger?.warn({ err: error }, 'projection switch failed'),
+        ),
+      250,
+    );
+    this.watcher.unref();
+  }
+
+  /** The schema queries read for a projection: its active version's. */
+  async activeSchema(name: string): Promise<string> {
+    const { rows } = await this.pool.query<{ version: number }>(
+      `SELECT version FROM projection_versions WHERE projection = $1 AND status = 'active'`,
+      [name],
+    );
+    if (!rows[0]) throw new NotFoundError(`projection ${name} has no active version`);
+    return schemaOf(name, rows[0].version);
+  }
+
+  /** Starts rebuilding a projection (or all): a new version fed from offset 0. */
+  async rebuild(name?: string): Promise<ProjectionStatus[]> {
+    const chosen = name ? [this.projection(name)] : [...this.projections];
+    for (const projection of chosen) {
+      if (this.building.has(projection.name)) continue;
+      const { rows } = await this.pool.query<{ version: number }>(
+        'SELECT coalesce(max(version), 0) AS version FROM projection_versions WHERE projection = $1',
+        [projection.name],
+      );
+      const version = rows[0]!.version + 1;
+      const runner = this.runner(projection, version);
+      const target = new Map<string, bigint>();
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        for (const topic of runner.topics()) {
+          for (const offsets of await admin.fetchTopicOffsets(topic)) {
+            if (offsets.high !== offsets.low)
+              target.set(`${topic}:${offsets.partition}`, BigInt(offsets.high));
+          }
+        }
+      } finally {
+        await admin.disconnect();
+      }
+      await this.createVersion(projection, version, 'building', target);
+      await runner.start();
+      this.building.set(projection.name, { runner, target });
+      this.logger?.info({ projection: projection.name, version }, 'projection rebuild started');
+    }
+    return this.status();
+  }
+
+  private async switchFinished(): Promise<void> {
+    for (const [name, { runner, target }] of [...this.building]) {
+      if (this.stopped) return;
+      const checkpoints = await runner.checkpoints();
+      const done = [...target].every(([key, end]) => (checkpoints.get(key) ?? 0n) >= end);
+      if (!done) continue;
+      const old = this.runners.get(name);
+      await inTransaction(this.pool, async (tx) => {
+        await tx.query(
+          `UPDATE projection_versions SET status = 'retired' WHERE projection = $1 AND status = 'active'`,
+          [name],
+        );
+        await tx.query(
+          `UPDATE projection_versions SET status = 'active', switched_at = now() WHERE projection = $1 AND version = $2`,
+          [name, runner.version],
+        );
+      });
+      this.building.delete(name);
+      this.runners.set(name, runner);
+      if (old) {
+        await old.stop();
+        await this.pool.query(`DROP SCHEMA IF EXISTS ${old.schema} CASCADE`);
+      }
+      this.logger?.info(
+        { projection: name, schema: runner.schema },
+        'projection switched to its rebuilt version',
+      );
+    }
+  }
+
+  async status(): Promise<ProjectionStatus[]> {
+    const { rows } = await this.pool.query<{
+      projection: string;
+      version: number;
+      status: string;
+      switched_at: Date | null;
+      target: Record<string, string>;
+    }>(
+      `SELECT projection, version, status, switched_at, target FROM projection_versions WHERE status <> 'retired'`,
+    );
+    return Promise.all(
+      this.projections.map(async (projection) => {
+        const active = rows.find(
+          (row) => row.projection === projection.name && row.status === 'active',
+        );
+        const building = rows.find(
+          (row) => row.projection === projection.name && row.status === 'building',
+        );
+        const buildRunner = this.building.get(projection.name)?.runner;
+        const checkpoints = buildRunner
+          ? await buildRunner.checkpoints()
+          : new Map<string, bigint>();
+        const sum = (values: Iterable<bigint>) =>
+          [...values].reduce((total, value) => total + value, 0n);
+        return {
+          name: projection.name,
+          activeVersion: active?.version ?? 0,
+          buildingVersion: building?.version ?? 0,
+          buildingApplied: Number(sum(checkpoints.values())),
+          buildingTarget: building ? Number(sum(Object.values(building.target).map(BigInt))) : 0,
+          ...(active?.switched_at ? { switchedAt: active.switched_at.toISOString() } : {}),
+        };
+      }),
+    );
+  }
+
+  /** Waits until every projection's active version has applied what its topics held. */
+  async caughtUp(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      let behind = false;
+      try {
+        for (const runner of this.runners.values()) {
+          const checkpoints = await runner.checkpoints();
+          for (const topic of runner.topics()) {
+            for (const offsets of await admin.fetchTopicOffsets(topic)) {
+              if (offsets.high === offsets.low) continue;
+              if ((checkpoints.get(`${topic}:${offsets.partition}`) ?? 0n) < BigInt(offsets.high))
+                behind = true;
+            }
+          }
+        }
+      } finally {
+        await admin.disconnect();
+      }
+      if (!behind && this.building.size === 0) return;
+      if (Date.now() > deadline) throw new Error('projections did not catch up in time');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.watcher) clearInterval(this.watcher);
+    await Promise.all(
+      [...this.runners.values(), ...[...this.building.values()].map((b) => b.runner)].map(
+        (runner) => runner.stop(),
+      ),
+    );
+  }
+}

@@ -1,0 +1,19 @@
+import type { Queryable } from '@park/eventstore';
+import type { ConsumedMessage } from '@park/messaging';
+
+/**
+ * A read model fed by Kafka topics. Its tables live in a schema of their own per version
+ * (`rp_<name>_v<version>`), so a rebuild fills a new version from offset 0 while the active one
+ * keeps serving, then the service switches to it.
+ */
+export interface Projection {
+  name: string;
+  /** Topic names before the deployment's prefix. */
+  topics: readonly string[];
+  /** Creates the projection's tables in `schema` (which exists and is empty). */
+  createTables(db: Queryable, schema: string): Promise<void>;
+  /** Applies one record; the runner has already skipped redeliveries. */
+  apply(db: Queryable, schema: string, message: ConsumedMessage): Promise<void>;
+}
+
+export const schemaOf = (name: string, version: number): string => `rp_${name}_v${version}`;

@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { park } from '@park/contracts';
+import { ensureTopics, MessageProducer, messagingMigrationsDir } from '@park/messaging';
+import {
+  GREEN_ALLOCATIONS_TOPIC,
+  METERING_READINGS_TOPIC,
+  METERING_REGISTRY_TOPIC,
+} from '@park/metering-events';
+import { loadConfig, type AuthSettings, type Role } from '@park/service-kit';
+import {
+  bearerMetadata,
+  createTestDatabase,
+  meteringStandIn,
+  recordPublisher,
+  testInfrastructure,
+  testKafka,
+  type MeteringStandIn,
+  type Publish,
+  type TestDatabase,
+} from '@park/testing';
+import type { Kafka } from 'kafkajs';
+import { reportingMigrationsDir } from '../app';
+import { DISPATCH_PLANS_TOPIC } from '../projections/dispatch';
+import { CARBON_EMISSIONS_TOPIC } from '../projections/emissions';
+import { reportingConfigSchema, startReportingService, type ReportingServer } from '../server';
+
+export const AUTH: AuthSettings = {
+  issuer: 'park-test',
+  audience: 'park',
+  secret: 'reporting-grpc-test-secret-of-32-chars',
+};
+
+export type ReportingClient = park.reporting.v1.ReportingServiceClient;
+
+export interface ReportingHarness extends MeteringStandIn {
+  db: TestDatabase;
+  server: ReportingServer;
+  client: ReportingClient;
+  kafka: Kafka;
+  prefix: string;
+  topics: {
+    registry: string;
+    readings: string;
+    emissions: string;
+    plans: string;
+    allocations: string;
+  };
+  publish: Publish;
+  /** An HourlyEmissionsAccounted record as carbon's relay publishes it. */
+  publishHours(
+    enterpriseId: string,
+    hours: {
+      hourStart: string;
+      change: Partial<Record<keyof park.carbon.v1.Figures, string>>;
+      internal?: Partial<Record<keyof park.carbon.v1.Figures, string>>;
+    }[],
+    id?: string,
+  ): Promise<string>;
+  bearer(role: Role, enterpriseId?: string): Promise<grpc.Metadata>;
+  httpUrl: string;
+  stop(): Promise<void>;
+}
+
+function figures(
+  values: Partial<Record<keyof park.carbon.v1.Figures, string>> = {},
+): park.carbon.v1.Figures {
+  const d = (key: keyof park.carbon.v1.Figures) => ({ value: values[key] ?? '0' });
+  return {
+    energyKgce: d('energyKgce'),
+    electricityKwh: d('electricityKwh'),
+    gridKwh: d('gridKwh'),
+    renewableKwh: d('renewableKwh'),
+    carbonFreeKwh: d('carbonFreeKwh'),
+    scope1Kgco2e: d('scope1Kgco2e'),
+    scope2LocationKgco2e: d('scope2LocationKgco2e'),
+    scope2MarketKgco2e: d('scope2MarketKgco2e'),
+  };
+}
+
+/**
+ * The reporting service as main starts it, on a fresh database and a unique topic prefix, with
+ * stand-ins for the producers of the topics it reads (metering, carbon, dispatch).
+ */
+export async function startReportingHarness(
+  name: string,
+  overrides: Record<string, string> = {},
+): Promise<ReportingHarness> {
+  const infra = testInfrastructure();
+  const db = await createTestDatabase(name, {
+    migrations: [messagingMigrationsDir, reportingMigrationsDir],
+  });
+  const prefix = `test.${name}.${randomBytes(4).toString('hex')}.`;
+  const topics = {
+    registry: `${prefix}${METERING_REGISTRY_TOPIC}`,
+    readings: `${prefix}${METERING_READINGS_TOPIC}`,
+    emissions: `${prefix}${CARBON_EMISSIONS_TOPIC}`,
+    plans: `${prefix}${DISPATCH_PLANS_TOPIC}`,
+    allocations: `${prefix}${GREEN_ALLOCATIONS_TOPIC}`,
+  };
+  const kafka = testKafka(`reporting-harness-${name}`);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [
+    { name: topics.registry, partitions: 3, compacted: true },
+    { name: topics.readings, partitions: 3 },
+    { name: topics.emissions, partitions: 3 },
+    { name: topics.plans, partitions: 1 },
+    { name: topics.allocations, partitions: 3 },
+  ]);
+  await admin.disconnect();
+  const producer = new MessageProducer(kafka);
+  await producer.connect();
+  const config = loadConfig(reportingConfigSchema, {
+    SERVICE_NAME: `reporting-${name}`,
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    REDIS_URL: infra.redisUrl,
+    JWT_SECRET: AUTH.secret,
+    JWT_ISSUER: AUTH.issuer,
+    JWT_AUDIENCE: AUTH.audience,
+    GRPC_HOST: '127.0.0.1',
+    HTTP_HOST: '127.0.0.1',
+    GRPC_PORT: '0',
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'error',
+    REPORTING_TOPIC_PREFIX: prefix,
+    SHUTDOWN_TIMEOUT_MS: '30000',
+    ...overrides,
+  });
+  const server = await startReportingService(config);
+  const client = new park.reporting.v1.ReportingServiceClient(
+    `127.0.0.1:${server.grpcPort}`,
+    grpc.credentials.createInsecure(),
+  );
+  const publish = recordPublisher(producer);
+  return {
+    ...meteringStandIn(publish, topics),
+    db,
+    server,
+    client,
+    kafka,
+    prefix,
+    topics,
+    publish,
+    httpUrl: `http://127.0.0.1:${server.httpPort}`,
+    publishHours(enterpriseId, hours, id) {
+      return publish(
+        topics.emissions,
+        enterpriseId,
+        'park.carbon.v1.HourlyEmissionsAccounted',
+        park.carbon.v1.HourlyEmissionsAccounted.encode({
+          enterpriseId,
+          cause: 'reading',
+          hours: hours.map((hour) => ({
+            hourStart: new Date(hour.hourStart),
+            change: figures(hour.change),
+            priorPeriodAdjustment: false,
+            internalChange: figures(hour.internal),
+          })),
+        }).finish(),
+        id,
+      );
+    },
+    bearer: (role, enterpriseId) => bearerMetadata(AUTH, role, enterpriseId),
+    async stop() {
+      client.close();
+      await server.projections.stop().catch(() => undefined);
+      await server.runtime.shutdown('test done').catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+      const cleanup = kafka.admin();
+      await cleanup.connect();
+      const existing = new Set(await cleanup.listTopics());
+      await cleanup
+        .deleteTopics({ topics: Object.values(topics).filter((topic) => existing.has(topic)) })
+        .catch(() => undefined);
+      await cleanup.disconnect();
+      await db.drop();
+    },
+  };
+}
