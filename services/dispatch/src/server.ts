@@ -20,6 +20,7 @@ import {
   type Telemetry,
 } from '@park/service-kit';
 import { ValidationError } from '@park/service-kit/errors';
+import { Gauge } from 'prom-client';
 import { z } from 'zod';
 import { dispatchGrpcService } from './api/grpc-service';
 import { dispatchMigrationsDir } from './app';
@@ -135,14 +136,19 @@ export async function startDispatchService(
     lockTtlMs: Math.max(30_000, config.DISPATCH_PLAN_TIME_LIMIT_S * 3_000),
     curtailmentCnyPerKwh: config.DISPATCH_CURTAILMENT_CNY_PER_KWH,
   });
-  const safeModeGauge = new Map<string, boolean>();
+  const safeModeGauge = new Gauge({
+    name: 'park_dispatch_asset_in_safe_mode',
+    help: 'Whether the asset runs in its safe mode (1) because its setpoint expired unacknowledged',
+    labelNames: ['asset'],
+    registers: [runtime.metrics.registry],
+  });
   const setpoints = new SetpointService(
     runtime.store,
     runtime.pool,
     runtime.redis,
     config.DISPATCH_ACK_TIMEOUT_MS,
     (assetId, inSafeMode) => {
-      safeModeGauge.set(assetId, inSafeMode);
+      safeModeGauge.set({ asset: assetId }, inSafeMode ? 1 : 0);
       runtime.logger.warn(
         { assetId, inSafeMode },
         inSafeMode ? 'asset in safe mode' : 'asset left safe mode',
@@ -286,6 +292,7 @@ export async function startDispatchService(
   ).rows) {
     for (const assetId of await setpoints.assetsInSafeMode(parkRow.park_id)) {
       await runtime.redis.hset(SAFE_MODE_KEY, assetId, 'expired');
+      safeModeGauge.set({ asset: assetId }, 1);
     }
   }
 

@@ -9,8 +9,9 @@ const EMS: readonly Role[] = ['operator', 'integrator'];
  * Who may call what (DESIGN.md section 5):
  *  - operator: everything (topology, planning);
  *  - integrator (EMS, forecasting): submit forecasts, read and acknowledge setpoints, read plans;
- *  - enterprise and service: read the topology and plans (park-wide information, no
- *    enterprise's private data).
+ *  - enterprise: read plans (park-wide information); not the topology, which holds other
+ *    enterprises' direct-line contracts and loads;
+ *  - service: reads.
  */
 export const DISPATCH_ACCESS: AccessTable<typeof park.dispatch.v1.DispatchServiceService> = {
   registerPlant: rule(OPERATOR),
@@ -18,7 +19,7 @@ export const DISPATCH_ACCESS: AccessTable<typeof park.dispatch.v1.DispatchServic
   registerFlexibleLoad: rule(OPERATOR),
   registerDirectLine: rule(OPERATOR),
   configureGrid: rule(OPERATOR),
-  getTopology: rule(READERS),
+  getTopology: rule(['operator', 'integrator', 'service']),
   submitForecast: rule(EMS),
   planDay: rule(OPERATOR),
   getPlan: rule(READERS),

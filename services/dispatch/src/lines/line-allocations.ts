@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { decimalText, Dec } from '@park/domain-primitives';
 import { toJson, type EventStore, type Queryable } from '@park/eventstore';
 import type { PoolClient } from 'pg';
@@ -126,7 +127,8 @@ export async function allocateLineInterval(
     [line.lineId, intervalStart],
   );
   const previous = rows[0];
-  if (previous && JSON.stringify(previous.result) === JSON.stringify(allocation)) return undefined;
+  // jsonb does not keep key order: compare the values, not their JSON texts.
+  if (previous && isDeepStrictEqual(previous.result, allocation)) return undefined;
   const revision = previous ? Number(previous.revision) + 1 : 1;
   const events: (LineAllocated | GreenPowerAllocatedEvent)[] = [
     {

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { localDateTime, startOfLocalDayAfter, zonedInstant } from '@park/domain-primitives';
+import {
+  localDate,
+  localDateTime,
+  startOfLocalDayAfter,
+  zonedInstant,
+} from '@park/domain-primitives';
 import { inTransaction, toJson, type EventStore, type Queryable } from '@park/eventstore';
 import {
   ConflictError,
@@ -54,11 +59,16 @@ export interface PlanServiceOptions {
 
 function dayBounds(day: string, timeZone: string): { start: number; end: number } {
   const match = DAY.exec(day);
-  if (!match) throw ValidationError.field('day', `'${day}' is not a day YYYY-MM-DD`);
-  const start = zonedInstant(
-    { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) },
-    timeZone,
-  );
+  const start = match
+    ? zonedInstant(
+        { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) },
+        timeZone,
+      )
+    : Number.NaN;
+  // Date.UTC rolls "2026-13-01" over to 2027-01-01: only a day that comes back unchanged exists.
+  if (!match || localDate(start, timeZone) !== day) {
+    throw ValidationError.field('day', `'${day}' is not a day YYYY-MM-DD`);
+  }
   return { start, end: startOfLocalDayAfter(start, 1, timeZone) };
 }
 
@@ -354,7 +364,9 @@ export class PlanService {
     }
     const bad = valuesKw.findIndex((value) => !Number.isFinite(value) || value < 0);
     if (bad >= 0) throw ValidationError.field(`values_kw[${bad}]`, 'must be a non-negative number');
-    const { topology } = await this.topologies.topology(parkId);
+    const { topology, version } = await this.topologies.topology(parkId);
+    // A forecast for a park nobody defined would be stored and never used.
+    if (version === 0) throw new NotFoundError(`park ${parkId} has no dispatch topology`);
     if (assetId !== 'load' && !Object.hasOwn(topology.plants, assetId)) {
       throw new NotFoundError(`asset ${assetId} is not a plant of park ${parkId} (or "load")`);
     }

@@ -221,13 +221,18 @@ export class SetpointService {
     return rows.map(fromRow);
   }
 
-  /** Assets whose latest setpoint expired unacknowledged. */
+  /**
+   * Assets in safe mode: a setpoint expired unacknowledged and no later one was acknowledged
+   * (a later one merely issued does not end safe mode; see acknowledge).
+   */
   async assetsInSafeMode(parkId: string): Promise<string[]> {
-    const latest = await this.pool.query<{ asset_id: string; status: string }>(
-      `SELECT DISTINCT ON (asset_id) asset_id, status FROM setpoints WHERE park_id = $1
-       ORDER BY asset_id, issued_at DESC`,
+    const { rows } = await this.pool.query<{ asset_id: string }>(
+      `SELECT asset_id FROM setpoints WHERE park_id = $1 GROUP BY asset_id
+       HAVING max(issued_at) FILTER (WHERE status = 'expired') >
+         coalesce(max(issued_at) FILTER (WHERE acknowledged_at IS NOT NULL), '-infinity')
+       ORDER BY asset_id`,
       [parkId],
     );
-    return latest.rows.filter((row) => row.status === 'expired').map((row) => row.asset_id);
+    return rows.map((row) => row.asset_id);
   }
 }
