@@ -50,6 +50,8 @@ export const dispatchConfigSchema = serviceConfigSchema.safeExtend({
     .default('14:00'),
   /** A battery's metered SOC this far (fraction of its energy) from the plan re-plans the day. */
   DISPATCH_REPLAN_SOC_DEVIATION: z.coerce.number().min(0).max(1).default(0.1),
+  /** A plant's metered energy this far (fraction of its capacity) from the plan re-plans the day. */
+  DISPATCH_REPLAN_GENERATION_DEVIATION: z.coerce.number().min(0).max(1).default(0.2),
   /** Prepended to every topic name this service reads and writes (tests on a shared broker). */
   DISPATCH_TOPIC_PREFIX: z.string().default(''),
 });
@@ -255,7 +257,8 @@ export async function startDispatchService(
     const index = Math.floor((now.getTime() - dayStart) / 900_000);
     const local = index - plan.fromInterval;
     const step = plan.result.intervals[local - 1];
-    if (!step || Date.parse(plan.issuedAt) >= dayStart + index * 900_000) return plan;
+    // At most one re-plan per interval: a plan made from this interval on is current.
+    if (!step || (plan.kind === 'intraday' && plan.fromInterval >= index)) return plan;
     const live = await runtime.redis.hgetall('dispatch:soc');
     const deviating = step.batteries.filter((battery) => {
       const def = topology.batteries[battery.assetId];
@@ -267,10 +270,38 @@ export async function startDispatchService(
         config.DISPATCH_REPLAN_SOC_DEVIATION * energy
       );
     });
-    if (deviating.length === 0) return plan;
+    // Generation: a plant's metered energy in the last interval against what the plan expected.
+    const previousStart = new Date(dayStart + (index - 1) * 900_000).toISOString();
+    const strayingPlants: string[] = [];
+    const generationScale: Record<string, number> = {};
+    for (const generation of step.generation) {
+      const plant = topology.plants[generation.assetId];
+      if (!plant?.meterId) continue;
+      const { rows } = await runtime.pool.query<{ value: string }>(
+        'SELECT value::text FROM metered_values WHERE meter_id = $1 AND interval_start = $2',
+        [plant.meterId, previousStart],
+      );
+      if (!rows[0]) continue;
+      const expectedKwh = (generation.usedKw + generation.curtailedKw) * 0.25;
+      const capacityKwh = Number(plant.capacityKw) * 0.25;
+      if (
+        Math.abs(Number(rows[0].value) - expectedKwh) >
+        config.DISPATCH_REPLAN_GENERATION_DEVIATION * capacityKwh
+      ) {
+        strayingPlants.push(plant.plantId);
+        // The rest of the day's forecast follows what the plant actually delivers.
+        generationScale[plant.plantId] =
+          expectedKwh > 0 ? Math.min(2, Math.max(0, Number(rows[0].value) / expectedKwh)) : 1;
+      }
+    }
+    if (deviating.length === 0 && strayingPlants.length === 0) return plan;
     runtime.logger.info(
-      { parkId: plan.parkId, batteries: deviating.map((b) => b.assetId) },
-      'metered SOC deviates from the plan: re-planning the rest of the day',
+      {
+        parkId: plan.parkId,
+        batteries: deviating.map((b) => b.assetId),
+        plants: strayingPlants,
+      },
+      'metered SOC or generation deviates from the plan: re-planning the rest of the day',
     );
     return plans.plan(
       plan.parkId,
@@ -278,6 +309,7 @@ export async function startDispatchService(
       {
         kind: 'intraday',
         fromInterval: index,
+        generationScale,
         initialSocFraction: Object.fromEntries(
           Object.entries(live).map(([id, soc]) => [id, Number(soc)]),
         ),

@@ -43,6 +43,16 @@ export interface StoredPlan {
   result: Omit<PlanResult, 'lp'>;
 }
 
+export interface PlanRequest {
+  kind?: PlanKind;
+  /** First interval of the day to plan (intraday re-plans start at the interval in progress). */
+  fromInterval?: number;
+  /** Batteries' state of charge to start from (metered), as fractions of their energy. */
+  initialSocFraction?: Record<string, number>;
+  /** Factors on plants' forecasts, from their metered output against the previous plan. */
+  generationScale?: Record<string, number>;
+}
+
 export interface PlanIssued {
   type: 'PlanIssued';
   plan: StoredPlan;
@@ -95,11 +105,7 @@ export class PlanService {
   async plan(
     parkId: string,
     day: string,
-    request: {
-      kind?: PlanKind;
-      fromInterval?: number;
-      initialSocFraction?: Record<string, number>;
-    } = {},
+    request: PlanRequest = {},
     now: Date = new Date(),
   ): Promise<StoredPlan> {
     const lockKey = `dispatch:planning:${parkId}`;
@@ -126,11 +132,7 @@ export class PlanService {
   private async planLocked(
     parkId: string,
     day: string,
-    request: {
-      kind?: PlanKind;
-      fromInterval?: number;
-      initialSocFraction?: Record<string, number>;
-    },
+    request: PlanRequest,
     now: Date,
   ): Promise<StoredPlan> {
     const { topology, version } = await this.topologies.topology(parkId);
@@ -186,6 +188,14 @@ export class PlanService {
         const none = noWindForecast(intervals);
         generators.push({ assetId: plant.plantId, kind: plant.kind, availableKw: none.kw });
         notes.push(`${plant.plantId}: ${none.note}`);
+      }
+      const scale = request.generationScale?.[plant.plantId];
+      if (scale !== undefined && scale !== 1) {
+        const last = generators[generators.length - 1]!;
+        last.availableKw = last.availableKw.map((kw) => kw * scale);
+        notes.push(
+          `${plant.plantId}: forecast scaled by ${scale.toFixed(3)} to its metered output`,
+        );
       }
     }
 

@@ -50,6 +50,8 @@ export interface BatteryOptions {
   socMin?: string;
   socMax?: string;
   degradationCnyPerMwh?: string;
+  /** The metering meter of its state of charge (percent). */
+  socMeterId?: string;
 }
 
 export function registerBattery(
@@ -73,7 +75,7 @@ export function registerBattery(
           socMinFraction: dec(options.socMin ?? '0.1'),
           socMaxFraction: dec(options.socMax ?? '0.9'),
           degradationCnyPerMwh: dec(options.degradationCnyPerMwh ?? '20'),
-          socMeterId: '',
+          socMeterId: options.socMeterId ?? '',
           safeMode: 'idle',
         },
       },
