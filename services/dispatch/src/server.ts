@@ -223,6 +223,10 @@ export async function startDispatchService(
   });
 
   const tick = async (now: Date = new Date()) => {
+    if ((await runtime.redis.exists('dispatch:live-state')) === 0) {
+      runtime.logger.warn('dispatch live state missing in Redis (flushed?): rebuilding it');
+      await rebuildLiveState();
+    }
     await setpoints.expireOverdue(now);
     const { rows } = await runtime.pool.query<{ park_id: string }>(
       `SELECT DISTINCT stream_id AS park_id FROM events WHERE stream_id LIKE 'topology-%'`,
@@ -318,15 +322,33 @@ export async function startDispatchService(
     );
   };
 
-  // Safe mode lives in Redis for the EMS adapters; rebuilt from the setpoints after a flush.
-  for (const parkRow of (
-    await runtime.pool.query<{ park_id: string }>('SELECT DISTINCT park_id FROM setpoints')
-  ).rows) {
-    for (const assetId of await setpoints.assetsInSafeMode(parkRow.park_id)) {
-      await runtime.redis.hset(SAFE_MODE_KEY, assetId, 'expired');
-      safeModeGauge.set({ asset: assetId }, 1);
+  /**
+   * Live asset state lives in Redis for the planner and the EMS adapters: each battery's latest
+   * metered SOC and the assets in safe mode. Redis is not the source of truth: after a flush (or
+   * on a fresh instance) it is rebuilt from the metered values and the setpoints in PostgreSQL.
+   */
+  const rebuildLiveState = async () => {
+    const { rows: socs } = await runtime.pool.query<{ battery_id: string; value: string }>(
+      `SELECT DISTINCT ON (s.battery_id) s.battery_id, v.value::text
+       FROM soc_meters s JOIN metered_values v ON v.meter_id = s.meter_id
+       ORDER BY s.battery_id, v.interval_start DESC`,
+    );
+    for (const soc of socs) {
+      await runtime.redis.hset('dispatch:soc', soc.battery_id, String(Number(soc.value) / 100));
     }
-  }
+    const { rows: parks } = await runtime.pool.query<{ park_id: string }>(
+      'SELECT DISTINCT park_id FROM setpoints',
+    );
+    for (const parkRow of parks) {
+      for (const assetId of await setpoints.assetsInSafeMode(parkRow.park_id)) {
+        await runtime.redis.hset(SAFE_MODE_KEY, assetId, 'expired');
+        safeModeGauge.set({ asset: assetId }, 1);
+      }
+    }
+    // A marker that this Redis holds the rebuilt state; its absence means a flush happened.
+    await runtime.redis.set('dispatch:live-state', new Date().toISOString());
+  };
+  await rebuildLiveState();
 
   let timer: NodeJS.Timeout | undefined;
   if (config.DISPATCH_TICK_MS > 0) {

@@ -113,3 +113,12 @@ it('takes acknowledgements from the setpoint-acks topic', async () => {
     expect(acknowledged.status).toBe(v1.SetpointStatus.SETPOINT_STATUS_ACKNOWLEDGED);
   }, 30_000);
 });
+
+it('rebuilds the live state in Redis from PostgreSQL after a flush', async () => {
+  // The SOC reading of the re-plan test (15 %) is in metered_values; Redis loses it.
+  await h.server.runtime.redis.hdel('dispatch:soc', BATTERY);
+  await h.server.runtime.redis.del('dispatch:live-state');
+  await h.server.tick(new Date('2026-07-06T09:01:00+08:00'));
+  expect(await h.server.runtime.redis.hget('dispatch:soc', BATTERY)).toBe('0.15');
+  expect(await h.server.runtime.redis.exists('dispatch:live-state')).toBe(1);
+});
