@@ -1,6 +1,7 @@
 import { eventstoreBenchmark } from './benchmarks/eventstore';
 import { carbonBenchmark } from './benchmarks/carbon';
 import { meteringBenchmark } from './benchmarks/metering';
+import { dispatchBenchmark } from './benchmarks/dispatch';
 import { HARNESS_FLAGS } from './args';
 import type { Benchmark } from './types';
 
@@ -14,6 +15,7 @@ export const benchmarks: readonly Benchmark[] = checkRegistry([
   eventstoreBenchmark,
   meteringBenchmark,
   carbonBenchmark,
+  dispatchBenchmark,
 ]);
 
 /** Names must be unique command-line words, and flags must not shadow the harness's own. */

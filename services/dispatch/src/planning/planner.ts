@@ -160,6 +160,18 @@ function solveOnce(
 }
 
 /** (battery, interval) pairs where the solution charges and discharges at once. */
+/** The run of neighbouring intervals around `t` with t's import and export prices: [from, to]. */
+function samePriceRun(problem: PlanningProblem, t: number): [number, number] {
+  const same = (u: number) =>
+    problem.importPriceCnyPerKwh[u] === problem.importPriceCnyPerKwh[t] &&
+    problem.exportPriceCnyPerKwh[u] === problem.exportPriceCnyPerKwh[t];
+  let from = t;
+  let to = t;
+  while (from > 0 && same(from - 1)) from -= 1;
+  while (to < problem.importPriceCnyPerKwh.length - 1 && same(to + 1)) to += 1;
+  return [from, to];
+}
+
 function simultaneousPairs(model: LpModel, values: ReadonlyMap<string, number>): ModeBinary[] {
   const pairs: ModeBinary[] = [];
   model.names.batteries.forEach((b, batteryIndex) => {
@@ -259,7 +271,19 @@ export async function planDay(
         for (let interval = 0; interval < n; interval += 1) addMode({ batteryIndex, interval });
       }
     } else {
-      pairs.forEach(addMode);
+      // At a price of zero or below, the LP's reason to run a battery both ways (energy that pays
+      // to be burnt) holds across the whole run of intervals with that price, and moves to the
+      // next interval of the run when one is closed: close the run at once, saving a solve per
+      // interval. Elsewhere (a local surplus) only the interval itself.
+      for (const pair of pairs) {
+        const [from, to] =
+          (problem.importPriceCnyPerKwh[pair.interval] ?? 0) <= 0
+            ? samePriceRun(problem, pair.interval)
+            : [pair.interval, pair.interval];
+        for (let interval = from; interval <= to; interval += 1) {
+          addMode({ batteryIndex: pair.batteryIndex, interval });
+        }
+      }
     }
   }
 
