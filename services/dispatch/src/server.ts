@@ -52,6 +52,19 @@ export const dispatchConfigSchema = serviceConfigSchema.safeExtend({
   DISPATCH_REPLAN_SOC_DEVIATION: z.coerce.number().min(0).max(1).default(0.1),
   /** A plant's metered energy this far (fraction of its capacity) from the plan re-plans the day. */
   DISPATCH_REPLAN_GENERATION_DEVIATION: z.coerce.number().min(0).max(1).default(0.2),
+  /** Direct-connection thresholds (2025 national rules): self-use, consumer share, feed-in. */
+  DISPATCH_DIRECT_LINE_MIN_SELF_USE: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/)
+    .default('0.6'),
+  DISPATCH_DIRECT_LINE_MIN_CONSUMER_SHARE: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/)
+    .default('0.3'),
+  DISPATCH_DIRECT_LINE_MAX_FEED_IN: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/)
+    .default('0.2'),
   /** Prepended to every topic name this service reads and writes (tests on a shared broker). */
   DISPATCH_TOPIC_PREFIX: z.string().default(''),
 });
@@ -370,7 +383,19 @@ export async function startDispatchService(
 
   try {
     const { grpcPort, httpPort } = await runtime.serve({
-      grpcServices: [dispatchGrpcService({ topologies, plans, setpoints })],
+      grpcServices: [
+        dispatchGrpcService({
+          pool: runtime.pool,
+          thresholds: {
+            minSelfUseShare: config.DISPATCH_DIRECT_LINE_MIN_SELF_USE,
+            minConsumerShare: config.DISPATCH_DIRECT_LINE_MIN_CONSUMER_SHARE,
+            maxFeedInShare: config.DISPATCH_DIRECT_LINE_MAX_FEED_IN,
+          },
+          topologies,
+          plans,
+          setpoints,
+        }),
+      ],
     });
     return {
       runtime,

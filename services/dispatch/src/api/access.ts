@@ -26,4 +26,6 @@ export const DISPATCH_ACCESS: AccessTable<typeof park.dispatch.v1.DispatchServic
   getSetpoints: rule(['operator', 'integrator', 'service']),
   acknowledgeSetpoint: rule(EMS),
   explainPlan: rule(READERS),
+  // Other enterprises' consumption shares: not for enterprise tokens.
+  getDirectLineRatios: rule(['operator', 'integrator', 'service']),
 };

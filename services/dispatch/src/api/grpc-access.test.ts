@@ -67,6 +67,7 @@ const EXPECTED: Record<string, Record<Caller, Outcome>> = {
   getSetpoints: row(OK, OK, DENIED, OK),
   acknowledgeSetpoint: row(OK, OK, DENIED, DENIED),
   explainPlan: row(OK, OK, OK, OK),
+  getDirectLineRatios: row(OK, OK, DENIED, OK),
 };
 
 function outcomeOf(code: number): Outcome {
@@ -209,6 +210,20 @@ function call(method: DispatchMethod, md: grpc.Metadata, n: number): Promise<unk
       return unary((done) => c.acknowledgeSetpoint({ setpointId, assetId: BAT }, md, done));
     case 'explainPlan':
       return unary((done) => c.explainPlan({ planId, interval: 40 }, md, done));
+    case 'getDirectLineRatios':
+      // line-0 is the operator's line of the registerDirectLine row.
+      return unary((done) =>
+        c.getDirectLineRatios(
+          {
+            parkId: PARK,
+            lineId: 'line-0',
+            from: new Date('2026-06-01T00:00:00Z'),
+            to: new Date('2026-06-02T00:00:00Z'),
+          },
+          md,
+          done,
+        ),
+      );
     default:
       return Promise.reject(new Error(`no call in the matrix for RPC ${String(method)}`));
   }
@@ -218,7 +233,7 @@ const methods = Object.keys(v1.DispatchServiceService) as DispatchMethod[];
 
 describe('authorization matrix: every RPC of DispatchService x every caller', () => {
   it('has a row for every RPC of the service definition, and no other', () => {
-    expect(methods).toHaveLength(12);
+    expect(methods).toHaveLength(13);
     expect(Object.keys(EXPECTED).sort()).toEqual([...methods].sort());
   });
 

@@ -3,6 +3,9 @@ import { defineGuardedService, type GrpcService, type ServiceHandlers } from '@p
 import { NotFoundError, ValidationError } from '@park/service-kit/errors';
 import { planToProto } from '../integration/proto-mapping';
 import { setpointToProto } from '../integration/outbound';
+import type { Queryable } from '@park/eventstore';
+import type { DirectLineThresholds } from '../allocation';
+import { lineRatios } from '../lines/line-allocations';
 import { explainInterval } from '../plans/explain';
 import type { PlanService, StoredPlan } from '../plans/plan-service';
 import type { SetpointService } from '../setpoints/setpoint-service';
@@ -14,6 +17,8 @@ const v1 = park.dispatch.v1;
 type Definition = typeof v1.DispatchServiceService;
 
 export interface DispatchGrpcDeps {
+  pool: Queryable;
+  thresholds?: Partial<DirectLineThresholds>;
   topologies: TopologyService;
   plans: PlanService;
   setpoints: SetpointService;
@@ -298,6 +303,46 @@ export function dispatchGrpcService(deps: DispatchGrpcDeps): GrpcService {
         clock(),
       );
       return { setpoint: setpointToProto(setpoint) };
+    },
+    async getDirectLineRatios(request) {
+      if (!request.from || !request.to || request.from >= request.to) {
+        throw ValidationError.field('to', 'from and to are required, to after from');
+      }
+      const ratios = await lineRatios(
+        deps.pool,
+        required('park_id', request.parkId),
+        required('line_id', request.lineId),
+        request.from.toISOString(),
+        request.to.toISOString(),
+        deps.thresholds,
+      );
+      const check = (c: {
+        ratio: string | null;
+        threshold: string;
+        bound: string;
+        met: boolean;
+      }) => ({
+        ratio: c.ratio === null ? undefined : { value: c.ratio },
+        threshold: { value: c.threshold },
+        bound: c.bound,
+        met: c.met,
+      });
+      return {
+        lineId: ratios.lineId,
+        intervals: ratios.intervals,
+        availableGenerationKwh: { value: ratios.availableGenerationKwh },
+        allocatedKwh: { value: ratios.allocatedKwh },
+        exportedKwh: { value: ratios.exportedKwh },
+        selfUse: check(ratios.selfUse),
+        feedIn: check(ratios.feedIn),
+        consumers: ratios.consumers.map((consumer) => ({
+          enterpriseId: consumer.enterpriseId,
+          suppliedKwh: { value: consumer.suppliedKwh },
+          consumptionKwh: { value: consumer.consumptionKwh },
+          share: check(consumer),
+        })),
+        met: ratios.met,
+      };
     },
     async explainPlan(request) {
       const plan = await deps.plans.latest('', undefined, required('plan_id', request.planId));

@@ -2,7 +2,14 @@ import { isDeepStrictEqual } from 'node:util';
 import { decimalText, Dec } from '@park/domain-primitives';
 import { toJson, type EventStore, type Queryable } from '@park/eventstore';
 import type { PoolClient } from 'pg';
-import { allocateInterval, type LineAllocation } from '../allocation';
+import {
+  allocateInterval,
+  directLineRatios,
+  type DirectLineRatios,
+  type DirectLineThresholds,
+  type LineAllocation,
+} from '../allocation';
+import { NotFoundError } from '@park/service-kit/errors';
 import type { DirectLineDef } from '../topology/topology';
 
 /**
@@ -173,4 +180,52 @@ export async function allocateLineInterval(
     [line.lineId, intervalStart, revision, JSON.stringify(allocation)],
   );
   return revision;
+}
+
+/**
+ * A line's direct-connection ratios over [from, to): its recorded allocations, the line meter's
+ * energy as the available generation, and each consumer's metered consumption in the period.
+ */
+export async function lineRatios(
+  db: Queryable,
+  parkId: string,
+  lineId: string,
+  from: string,
+  to: string,
+  thresholds?: Partial<DirectLineThresholds>,
+): Promise<DirectLineRatios> {
+  const { rows: lines } = await db.query<{ definition: DirectLineDef }>(
+    'SELECT definition FROM direct_lines WHERE line_id = $1 AND park_id = $2',
+    [lineId, parkId],
+  );
+  const line = lines[0]?.definition;
+  if (!line) throw new NotFoundError(`direct line ${lineId} is not registered in park ${parkId}`);
+  const { rows } = await db.query<{ result: LineAllocation }>(
+    `SELECT result FROM line_allocations WHERE line_id = $1 AND interval_start >= $2 AND interval_start < $3
+     ORDER BY interval_start`,
+    [lineId, from, to],
+  );
+  const allocations = rows.map((row) => row.result);
+  const consumerConsumption = [];
+  for (const consumer of line.consumers) {
+    const { rows: sums } = await db.query<{ kwh: string }>(
+      `SELECT coalesce(sum(value), 0)::text AS kwh FROM metered_values
+       WHERE meter_id = ANY($1::text[]) AND interval_start >= $2 AND interval_start < $3`,
+      [consumer.consumptionMeterIds, from, to],
+    );
+    consumerConsumption.push({
+      enterpriseId: consumer.enterpriseId,
+      kwh: decimalText(Dec.max(sums[0]!.kwh, 0)),
+    });
+  }
+  return directLineRatios({
+    lineId,
+    allocations,
+    availableGeneration: allocations.map((a) => ({
+      intervalStart: a.intervalStart,
+      kwh: a.lineMeteredKwh,
+    })),
+    consumerConsumption,
+    ...(thresholds ? { thresholds } : {}),
+  });
 }
