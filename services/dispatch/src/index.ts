@@ -4,3 +4,4 @@ export const SERVICE_NAME = 'dispatch';
 export * from './topology/topology';
 export * from './app';
 export * from './planning';
+export * from './forecasts';

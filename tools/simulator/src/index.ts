@@ -1,0 +1,3 @@
+export * from './park-model';
+export * from './profiles';
+export * from './simulator';
