@@ -63,7 +63,7 @@ switch (command) {
     break;
   case 'start':
     mustRun('npm', ['run', '--silent', 'build']);
-    process.exit(runTs('tools/infra/src/cli.ts', ['up']));
+    process.exit(runTs('tools/infra/src/start.ts', args));
     break;
   case 'token':
     process.exit(runTs('packages/service-kit/src/cli/dev-token.ts', args));

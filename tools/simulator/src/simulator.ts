@@ -132,13 +132,16 @@ function meterProto(sim: SimPark, meter: SimMeter): park.metering.v1.Meter {
       };
     case 'plant': {
       const plant = sim.plants.find((p) => p.plantId === meter.assetId)!;
+      // A plant's output meter is read by dispatch (generation against the plan). Its energy
+      // reaches enterprises over the direct line and their own meters, so carbon must not count
+      // it again: it is registered as a sub-meter, which accounting leaves out.
       return {
         ...base,
         commodity: m.Commodity.COMMODITY_ELECTRICITY,
-        role: plant.kind === 'pv' ? m.MeterRole.METER_ROLE_ONSITE_PV : m.MeterRole.METER_ROLE_WIND,
+        role: m.MeterRole.METER_ROLE_SUB_METER,
         unit: Unit.UNIT_KWH,
         ratedPowerKw: kw(plant.capacityKw * 1.2),
-        sourceGeneratorId: plant.plantId,
+        sourceGeneratorId: '',
       };
     }
   }
