@@ -89,6 +89,26 @@ export interface ConsumerCounters {
  * then written to `<topic>.dlq` (original key, value and headers, plus the error) before its
  * offset is committed; heartbeats keep the group membership during long batches.
  */
+/** A fetched Kafka record as handlers see it: its CloudEvents id and type, headers decoded. */
+export function toConsumedMessage(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+): ConsumedMessage {
+  const headers = headersToRecord(message.headers);
+  return {
+    id: headers[CE.id] ?? `${topic}:${partition}:${message.offset}`,
+    type: headers[CE.type] ?? '',
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? null,
+    value: message.value ?? Buffer.alloc(0),
+    headers,
+    timestamp: message.timestamp,
+  };
+}
+
 export class ConsumerRunner {
   private readonly consumer: Consumer;
   private readonly maxAttempts: number;
@@ -176,7 +196,7 @@ export class ConsumerRunner {
         for (let at = 0; at < batch.messages.length; at += groupSize) {
           if (!isRunning() || isStale()) break;
           const group = batch.messages.slice(at, at + groupSize);
-          const consumed = group.map((message) => this.toConsumed(topic, partition, message));
+          const consumed = group.map((message) => toConsumedMessage(topic, partition, message));
           if (consumed.length === 1 || !(await this.processGroup(consumed))) {
             for (const message of consumed) {
               if (!isRunning() || isStale()) break;
@@ -218,21 +238,6 @@ export class ConsumerRunner {
       this.stop().then(() => done(), done);
     };
     for (const signal of signals) process.on(signal, handler);
-  }
-
-  private toConsumed(topic: string, partition: number, message: KafkaMessage): ConsumedMessage {
-    const headers = headersToRecord(message.headers);
-    return {
-      id: headers[CE.id] ?? `${topic}:${partition}:${message.offset}`,
-      type: headers[CE.type] ?? '',
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key?.toString() ?? null,
-      value: message.value ?? Buffer.alloc(0),
-      headers,
-      timestamp: message.timestamp,
-    };
   }
 
   /**

@@ -7,5 +7,10 @@ export * from './shutdown';
 export { createHttpApp, principalOf, type HttpAppOptions, type MetricsEndpoint } from './http/app';
 export { toProblem, PROBLEM_CONTENT_TYPE, type Problem } from './http/problem';
 export * from './grpc';
-export { ServiceRuntime, type ServiceRuntimeOptions, type ServeOptions } from './runtime';
+export {
+  deadLetterBadInput,
+  ServiceRuntime,
+  type ServiceRuntimeOptions,
+  type ServeOptions,
+} from './runtime';
 export * from './telemetry';

@@ -7,6 +7,7 @@ import {
   kafkaSettingsFromEnv,
   MessageProducer,
   messagingMigrationsDir,
+  PermanentMessageError,
   type ConsumerRunnerOptions,
   type OutboxRelay,
 } from '@park/messaging';
@@ -15,6 +16,7 @@ import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { TokenVerifier } from './auth';
+import { ValidationError } from './errors';
 import type { ServiceConfig } from './config';
 import { createGrpcServer, type GrpcServer, type GrpcService } from './grpc';
 import { createHttpApp } from './http/app';
@@ -201,4 +203,15 @@ export class ServiceRuntime {
       .add('telemetry', async () => this.options.telemetry?.shutdown());
     return this.steps;
   }
+}
+
+/**
+ * Bad input in a record never gets better by retrying: a handler wrapped in this turns a
+ * ValidationError into a PermanentMessageError, which the consumer dead-letters at once.
+ */
+export function deadLetterBadInput<T>(work: () => Promise<T>): Promise<T> {
+  return work().catch((error: unknown) => {
+    if (error instanceof ValidationError) throw new PermanentMessageError(error.message);
+    throw error;
+  });
 }

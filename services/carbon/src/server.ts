@@ -2,17 +2,16 @@
 import {
   ensureTopics,
   OutboxRelay,
-  PermanentMessageError,
   type ConsumerRunner,
   type IntegrationEventMapper,
 } from '@park/messaging';
 import {
+  deadLetterBadInput,
   loadConfigOrExit,
   serviceConfigSchema,
   ServiceRuntime,
   type Telemetry,
 } from '@park/service-kit';
-import { ValidationError } from '@park/service-kit/errors';
 import { z } from 'zod';
 import { carbonGrpcService } from './api/grpc-service';
 import { carbonMigrationsDir } from './app';
@@ -75,14 +74,6 @@ export async function main(telemetry?: Telemetry): Promise<CarbonServer> {
   return server;
 }
 
-/** Bad input in a record never gets better by retrying: it goes to the dead-letter topic. */
-function permanentOnBadInput<T>(work: () => Promise<T>): Promise<T> {
-  return work().catch((error: unknown) => {
-    if (error instanceof ValidationError) throw new PermanentMessageError(error.message);
-    throw error;
-  });
-}
-
 /**
  * The carbon service on a ServiceRuntime: migrated, factor catalog seeded, topics ensured,
  * consumers of metering's registry and readings and dispatch's allocations, the relay onto the
@@ -134,7 +125,7 @@ export async function startCarbonService(
     topics: [`${prefix}${METERING_REGISTRY_TOPIC}`],
     fromBeginning: true,
     handler: (message, tx) =>
-      permanentOnBadInput(() =>
+      deadLetterBadInput(() =>
         applyRegistryFact(tx, decodeRegistryRecord(message.type, message.value)),
       ),
   });
@@ -146,7 +137,7 @@ export async function startCarbonService(
     maxAttempts: 10,
     groupSize: 100,
     handler: (message, tx, scope) =>
-      permanentOnBadInput(async () => {
+      deadLetterBadInput(async () => {
         const values = decodeReadingsRecord(message.type, message.value);
         if (values) await accounting.accountReadings(tx, values, message.id, scope);
       }),
@@ -157,7 +148,7 @@ export async function startCarbonService(
     fromBeginning: true,
     maxAttempts: 10,
     handler: (message, tx) =>
-      permanentOnBadInput(() =>
+      deadLetterBadInput(() =>
         accounting
           .accountAllocation(tx, decodeAllocationRecord(message.type, message.value), message.id)
           .then(() => undefined),

@@ -14,12 +14,12 @@ import {
 } from '@park/metering-events';
 import { park } from '@park/contracts';
 import {
+  deadLetterBadInput,
   loadConfigOrExit,
   serviceConfigSchema,
   ServiceRuntime,
   type Telemetry,
 } from '@park/service-kit';
-import { ValidationError } from '@park/service-kit/errors';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
 import { dispatchGrpcService } from './api/grpc-service';
@@ -97,13 +97,6 @@ export async function main(telemetry?: Telemetry): Promise<DispatchServer> {
   return server;
 }
 
-function permanentOnBadInput<T>(work: () => Promise<T>): Promise<T> {
-  return work().catch((error: unknown) => {
-    if (error instanceof ValidationError) throw new PermanentMessageError(error.message);
-    throw error;
-  });
-}
-
 const localDay = (epochMs: number, timeZone: string): string => {
   const l = localDateTime(epochMs, timeZone);
   return `${l.year}-${String(l.month).padStart(2, '0')}-${String(l.day).padStart(2, '0')}`;
@@ -176,7 +169,7 @@ export async function startDispatchService(
     topics: [`${prefix}${METERING_REGISTRY_TOPIC}`],
     fromBeginning: true,
     handler: (message, tx) =>
-      permanentOnBadInput(() =>
+      deadLetterBadInput(() =>
         applyRegistryFact(tx, decodeRegistryRecord(message.type, message.value)),
       ),
   });
@@ -186,7 +179,7 @@ export async function startDispatchService(
     fromBeginning: true,
     groupSize: 100,
     handler: (message, tx) =>
-      permanentOnBadInput(async () => {
+      deadLetterBadInput(async () => {
         const values = decodeReadingsRecord(message.type, message.value);
         if (!values) return;
         const changed = await recordValues(tx, values.meter, values.readings);

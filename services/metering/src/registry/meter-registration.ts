@@ -1,29 +1,8 @@
 import { Dec, decimalText, canonicalTimeZone, Violations } from '@park/domain-primitives';
 
-export const COMMODITIES = [
-  'electricity',
-  'natural_gas',
-  'heat',
-  'steam',
-  'water',
-  'diesel',
-  'hydrogen',
-] as const;
-export type Commodity = (typeof COMMODITIES)[number];
-
-export const METER_ROLES = [
-  'grid_import',
-  'grid_export',
-  'green_direct_line',
-  'onsite_pv',
-  'wind',
-  'storage_charge',
-  'storage_discharge',
-  'storage_soc',
-  'internal_transfer',
-  'sub_meter',
-] as const;
-export type MeterRole = (typeof METER_ROLES)[number];
+// The vocabulary of commodities and roles is metering's contract, shared with its consumers.
+export { COMMODITIES, METER_ROLES, type Commodity, type MeterRole } from '@park/metering-events';
+import { COMMODITIES, METER_ROLES, type Commodity, type MeterRole } from '@park/metering-events';
 
 export const METER_UNITS = ['kWh', 'MWh', 'Nm3', 'GJ', 'MJ', 't', 'm3', 'kg', '%'] as const;
 export type MeterUnit = (typeof METER_UNITS)[number];

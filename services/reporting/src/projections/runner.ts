@@ -1,5 +1,5 @@
 import { inTransaction, type Queryable } from '@park/eventstore';
-import { CE, headersToRecord, PermanentMessageError, type ConsumedMessage } from '@park/messaging';
+import { PermanentMessageError, toConsumedMessage, type ConsumedMessage } from '@park/messaging';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Pool } from 'pg';
 import { schemaOf, type Projection } from './projection';
@@ -109,7 +109,7 @@ export class ProjectionRunner {
               this.skipped++;
               continue;
             }
-            const message = toConsumed(topic, partition, raw);
+            const message = toConsumedMessage(topic, partition, raw);
             const { rowCount } = await tx.query(
               `INSERT INTO ${this.schema}.applied_events (message_id) VALUES ($1) ON CONFLICT DO NOTHING`,
               [message.id],
@@ -152,21 +152,6 @@ export class ProjectionRunner {
     await this.consumer?.disconnect();
     this.consumer = undefined;
   }
-}
-
-function toConsumed(topic: string, partition: number, message: KafkaMessage): ConsumedMessage {
-  const headers = headersToRecord(message.headers);
-  return {
-    id: headers[CE.id] ?? `${topic}:${partition}:${message.offset}`,
-    type: headers[CE.type] ?? '',
-    topic,
-    partition,
-    offset: message.offset,
-    key: message.key?.toString() ?? null,
-    value: message.value ?? Buffer.alloc(0),
-    headers,
-    timestamp: message.timestamp,
-  };
 }
 
 /** The base tables every projection version has. */
