@@ -7,3 +7,4 @@ export { containerEngineAnswers } from './docker';
 export * from './child-process';
 export * from './grpc';
 export * from './metering-stand-in';
+export * from './asyncapi';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Parser, type SchemaParser } from '@asyncapi/parser';
-import { park } from '@park/contracts';
+import { parseAsyncApi, protobufType, PROTOBUF_SCHEMA_FORMAT } from '@park/testing';
+
 import { deadLetterTopic, PermanentMessageError } from '@park/messaging';
 import type { RecordedEvent } from '@park/eventstore';
 import { CARBON_EMISSIONS_TOPIC, carbonEventMapper, carbonTopics } from './emissions';
@@ -21,47 +21,9 @@ import {
  */
 
 const DOCUMENT = path.resolve(__dirname, '../../../../docs/asyncapi/carbon.yaml');
-const PROTOBUF = 'application/vnd.google.protobuf;version=3';
+const PROTOBUF = PROTOBUF_SCHEMA_FORMAT;
 
-/** A generated message type: park.<pkg>.v1.<Name> with encode and decode. */
-function protobufType(
-  name: unknown,
-): { encode(message: object): { finish(): Uint8Array } } | undefined {
-  const match = typeof name === 'string' ? /^park\.(\w+)\.v1\.(\w+)$/.exec(name) : null;
-  if (!match) return undefined;
-  const pkg = (park as unknown as Record<string, { v1?: Record<string, unknown> } | undefined>)[
-    match[1]!
-  ];
-  const type = pkg?.v1?.[match[2]!] as { encode?: unknown; decode?: unknown } | undefined;
-  return typeof type?.encode === 'function' && typeof type.decode === 'function'
-    ? (type as { encode(message: object): { finish(): Uint8Array } })
-    : undefined;
-}
-
-function protobufMessageProblem(name: unknown): string | undefined {
-  return protobufType(name) ? undefined : `${String(name)} is not a message of the park contracts`;
-}
-
-/** Payload schemas name a protobuf message: the contracts must define it. */
-const protobufNames: SchemaParser = {
-  getMimeTypes: () => [PROTOBUF],
-  validate: async (input) => {
-    const problem = protobufMessageProblem(input.data);
-    return problem ? [{ message: problem, path: input.path }] : [];
-  },
-  parse: async (input) => {
-    const problem = protobufMessageProblem(input.data);
-    if (problem) throw new Error(problem);
-    return { type: 'string', description: String(input.data) };
-  },
-};
-
-async function parse(text = readFileSync(DOCUMENT, 'utf8')) {
-  const parser = new Parser();
-  parser.registerSchemaParser(protobufNames);
-  // The source lets the parser resolve './metering.yaml#/...' next to this document.
-  return parser.parse(text, { source: DOCUMENT });
-}
+const parse = (text?: string) => parseAsyncApi(DOCUMENT, text);
 
 const full = (pkg: string, names: string[]) => names.map((name) => `park.${pkg}.v1.${name}`);
 const EMISSIONS = full('carbon', ['HourlyEmissionsAccounted', 'EmissionsRestated']);

@@ -1,44 +1,15 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Parser, type SchemaParser } from '@asyncapi/parser';
-import { park } from '@park/contracts';
+import { parseAsyncApi, PROTOBUF_SCHEMA_FORMAT } from '@park/testing';
+
 import { deadLetterTopic } from '@park/messaging';
 import { METERING_EVENT_TYPES } from './decode';
 import { METERING_READINGS_TOPIC, METERING_REGISTRY_TOPIC, meteringTopics } from './topics';
 
 const DOCUMENT = path.resolve(__dirname, '../../../../docs/asyncapi/metering.yaml');
-const PROTOBUF = 'application/vnd.google.protobuf;version=3';
+const PROTOBUF = PROTOBUF_SCHEMA_FORMAT;
 
-function protobufMessageProblem(name: unknown): string | undefined {
-  const local = typeof name === 'string' ? name.replace(/^park\.metering\.v1\./, '') : '';
-  const defined =
-    name === `park.metering.v1.${local}` &&
-    typeof (park.metering.v1 as Record<string, unknown>)[local] === 'object';
-  return defined ? undefined : `${String(name)} is not a park.metering.v1 message`;
-}
-
-/**
- * Payload schemas name a message of park.metering.v1: check that the contracts define it. The
- * parser validates custom formats of AsyncAPI 3 documents only by parsing them, so parse checks.
- */
-const protobufNames: SchemaParser = {
-  getMimeTypes: () => [PROTOBUF],
-  validate: async (input) => {
-    const problem = protobufMessageProblem(input.data);
-    return problem ? [{ message: problem, path: input.path }] : [];
-  },
-  parse: async (input) => {
-    const problem = protobufMessageProblem(input.data);
-    if (problem) throw new Error(problem);
-    return { type: 'string', description: String(input.data) };
-  },
-};
-
-async function parse(text = readFileSync(DOCUMENT, 'utf8')) {
-  const parser = new Parser();
-  parser.registerSchemaParser(protobufNames);
-  return parser.parse(text);
-}
+const parse = (text?: string) => parseAsyncApi(DOCUMENT, text);
 
 const REGISTRY_TYPES = [
   'ParkConfigured',
@@ -130,6 +101,6 @@ it('a payload naming no protobuf message is an error', async () => {
   const { document, diagnostics } = await parse(text);
   expect(document).toBeUndefined();
   expect(JSON.stringify(diagnostics)).toContain(
-    'park.metering.v1.GapFound is not a park.metering.v1 message',
+    'park.metering.v1.GapFound is not a message of the park contracts',
   );
 });

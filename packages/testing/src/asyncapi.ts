@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { Parser, type SchemaParser } from '@asyncapi/parser';
+import { park } from '@park/contracts';
+
+/** The payload schema format of the park's AsyncAPI documents: a protobuf message's full name. */
+export const PROTOBUF_SCHEMA_FORMAT = 'application/vnd.google.protobuf;version=3';
+
+export interface ProtobufCodec {
+  encode(message: object): { finish(): Uint8Array };
+  decode(input: Uint8Array): unknown;
+}
+
+/** The generated message type of a full name (park.<pkg>.v1.<Name>), or undefined. */
+export function protobufType(name: unknown): ProtobufCodec | undefined {
+  const match = typeof name === 'string' ? /^park\.(\w+)\.v1\.(\w+)$/.exec(name) : null;
+  if (!match) return undefined;
+  const pkg = (park as unknown as Record<string, { v1?: Record<string, unknown> } | undefined>)[
+    match[1]!
+  ];
+  const type = pkg?.v1?.[match[2]!] as Partial<ProtobufCodec> | undefined;
+  return typeof type?.encode === 'function' && typeof type.decode === 'function'
+    ? (type as ProtobufCodec)
+    : undefined;
+}
+
+function problem(name: unknown): string | undefined {
+  return protobufType(name) ? undefined : `${String(name)} is not a message of the park contracts`;
+}
+
+/**
+ * Payload schemas name a protobuf message: the contracts must define it. The parser checks
+ * custom formats of AsyncAPI 3 documents only by parsing them, so parse checks too.
+ */
+const protobufNames: SchemaParser = {
+  getMimeTypes: () => [PROTOBUF_SCHEMA_FORMAT],
+  validate: async (input) => {
+    const found = problem(input.data);
+    return found ? [{ message: found, path: input.path }] : [];
+  },
+  parse: async (input) => {
+    const found = problem(input.data);
+    if (found) throw new Error(found);
+    return { type: 'string', description: String(input.data) };
+  },
+};
+
+/**
+ * Parses one of the park's AsyncAPI documents (or other text standing for it) with the protobuf
+ * payload check; `document` also lets the parser resolve `$ref`s to files beside it.
+ */
+export function parseAsyncApi(document: string, text = readFileSync(document, 'utf8')) {
+  const parser = new Parser();
+  parser.registerSchemaParser(protobufNames);
+  return parser.parse(text, { source: document });
+}
