@@ -71,9 +71,12 @@ switch (command) {
   case 'bench':
     process.exit(runTs('tools/bench/src/cli.ts', args));
     break;
+  case 'parkctl':
+    process.exit(runTs('tools/parkctl/src/cli.ts', args));
+    break;
   default:
     console.error(
-      `unknown command ${command}: use test, start, infra:up, infra:down, token or bench`,
+      `unknown command ${command}: use test, start, infra:up, infra:down, token, bench or parkctl`,
     );
     process.exit(2);
 }
