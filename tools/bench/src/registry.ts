@@ -2,6 +2,7 @@ import { eventstoreBenchmark } from './benchmarks/eventstore';
 import { carbonBenchmark } from './benchmarks/carbon';
 import { meteringBenchmark } from './benchmarks/metering';
 import { dispatchBenchmark } from './benchmarks/dispatch';
+import { reportingBenchmark } from './benchmarks/reporting';
 import { HARNESS_FLAGS } from './args';
 import type { Benchmark } from './types';
 
@@ -16,6 +17,7 @@ export const benchmarks: readonly Benchmark[] = checkRegistry([
   meteringBenchmark,
   carbonBenchmark,
   dispatchBenchmark,
+  reportingBenchmark,
 ]);
 
 /** Names must be unique command-line words, and flags must not shadow the harness's own. */

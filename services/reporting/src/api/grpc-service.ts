@@ -90,7 +90,7 @@ export function reportingGrpcService(deps: ReportingGrpcDeps): GrpcService {
           status: STATUS[kpi.status],
         })),
         sizeBand,
-        scope2Method: 'market',
+        scope2Method: deps.queries.scope2Method,
       };
     },
     async getEnterpriseStatement(request, ctx) {

@@ -81,6 +81,11 @@ export class ReportingQueries {
     private readonly settings: KpiSettings = DEFAULT_KPI_SETTINGS,
   ) {}
 
+  /** The Scope 2 method in the numerator of CO2 per tce, as configured. */
+  get scope2Method(): Scope2Method {
+    return this.settings.scope2Method;
+  }
+
   async park(parkId: string, s?: Schemas): Promise<{ timeZone: string; sizeBand: string }> {
     const schemas = s ?? (await this.schemas());
     const { rows } = await this.db.query<{ time_zone: string; size_band: string }>(
@@ -214,7 +219,8 @@ export class ReportingQueries {
     const coverage = await this.coverage(s, parkId, Math.min(now.getTime(), period.to));
     kpis.push({
       name: 'platform_coverage',
-      label: 'Platform coverage (energy-using enterprises reporting in the last 24 h)',
+      // Short enough for the PDF report's indicator column, which cuts longer labels.
+      label: 'Platform coverage (energy-using enterprises, last 24 h)',
       value: coverage,
       unit: 'fraction',
       target: this.settings.coverageTarget,
@@ -225,14 +231,16 @@ export class ReportingQueries {
     return { kpis, sizeBand: park.sizeBand, period };
   }
 
-  /** Energy-using enterprises with a meter whose data reaches into the 24 h before `asOf`. */
+  /** Energy-using enterprises with a meter that reported an interval ending in (asOf - 24 h, asOf]. */
   async coverage(s: Schemas, parkId: string, asOf: number): Promise<string | undefined> {
     const { rows } = await this.db.query<{ total: number; reporting: number }>(
       `SELECT count(*)::int AS total,
-         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM ${s.activity}.meter_activity a
-           WHERE a.enterprise_id = e.enterprise_id AND a.last_interval_end > $2 AND a.last_interval_end <= $3))::int AS reporting
+         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM ${s.activity}.meter_days d
+           WHERE d.enterprise_id = e.enterprise_id
+             AND d.day BETWEEN ($2::timestamptz AT TIME ZONE 'UTC')::date - 1 AND ($3::timestamptz AT TIME ZONE 'UTC')::date
+             AND d.last_end > $2 AND d.first_end <= $3))::int AS reporting
        FROM ${s.registry}.enterprises e WHERE e.park_id = $1 AND e.energy_using`,
-      [parkId, new Date(asOf - DAY_MS).toISOString(), new Date(asOf + 15 * 60_000).toISOString()],
+      [parkId, new Date(asOf - DAY_MS).toISOString(), new Date(asOf).toISOString()],
     );
     const { total, reporting } = rows[0]!;
     return total === 0 ? undefined : decimalText(new Dec(reporting).div(total));

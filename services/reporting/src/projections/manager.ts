@@ -28,6 +28,10 @@ export class ProjectionManager {
     { runner: ProjectionRunner; target: Map<string, bigint> }
   >();
   private watcher?: NodeJS.Timeout;
+  /** The switch in progress: one at a time (a switch can outlast the watcher's 250 ms period). */
+  private switching?: Promise<void>;
+  /** Replaced versions whose consumers are stopping and whose schemas are being dropped. */
+  private readonly retiring = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(
@@ -113,13 +117,13 @@ export class ProjectionManager {
         });
       }
     }
-    this.watcher = setInterval(
-      () =>
-        void this.switchFinished().catch((error: unknown) =>
-          this.logger?.warn({ err: error }, 'projection switch failed'),
-        ),
-      250,
-    );
+    this.watcher = setInterval(() => {
+      // Never two at once: a second pass over a stale list of building versions would take the
+      // version the first one just switched to for the old one, stop it and drop its schema.
+      this.switching ??= this.switchFinished()
+        .catch((error: unknown) => this.logger?.warn({ err: error }, 'projection switch failed'))
+        .finally(() => (this.switching = undefined));
+    }, 250);
     this.watcher.unref();
   }
 
@@ -184,15 +188,30 @@ export class ProjectionManager {
       });
       this.building.delete(name);
       this.runners.set(name, runner);
-      if (old) {
-        await old.stop();
-        await this.pool.query(`DROP SCHEMA IF EXISTS ${old.schema} CASCADE`);
-      }
+      // The old version's consumer takes seconds to stop: the next switches need not wait.
+      if (old) this.retire(old);
       this.logger?.info(
         { projection: name, schema: runner.schema },
         'projection switched to its rebuilt version',
       );
     }
+  }
+
+  /** Stops a replaced version's consumer, then drops its schema. */
+  private retire(old: ProjectionRunner): void {
+    const retiring: Promise<void> = old
+      .stop()
+      .then(async () => {
+        await this.pool.query(`DROP SCHEMA IF EXISTS ${old.schema} CASCADE`);
+      })
+      .catch((error: unknown) =>
+        this.logger?.warn(
+          { err: error, schema: old.schema },
+          'retiring a projection version failed',
+        ),
+      )
+      .finally(() => this.retiring.delete(retiring));
+    this.retiring.add(retiring);
   }
 
   async status(): Promise<ProjectionStatus[]> {
@@ -261,6 +280,8 @@ export class ProjectionManager {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.watcher) clearInterval(this.watcher);
+    await this.switching;
+    await Promise.all(this.retiring);
     await Promise.all(
       [...this.runners.values(), ...[...this.building.values()].map((b) => b.runner)].map(
         (runner) => runner.stop(),
