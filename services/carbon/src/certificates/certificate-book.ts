@@ -120,6 +120,13 @@ export const initialCertificateBook = (): CertificateBook => ({
 export const certificatesStreamId = (enterpriseId: string): string =>
   `certificates-${enterpriseId}`;
 
+/**
+ * MWh are added without losing a digit (as sumFigures does): Dec rounds every result to 34
+ * significant digits, which would record a retirement as less than its certificates hold and let
+ * the coverage check pass a claim that exceeds the grid electricity in its last digits.
+ */
+const ExactSum = Dec.clone({ precision: 1_000 });
+
 // One event carries the whole list; the bound keeps an event row a sane size. Registry serials
 // are alphanumeric with separators; the leading character rule also keeps "__proto__" and the
 // like out of the state's record keys.
@@ -259,7 +266,7 @@ function decideRetire(command: RetireCertificates, book: CertificateBook): Certi
   // Every refusal is reported at once, so a caller fixes its list in one round trip.
   const problems: string[] = [];
   const periodMonth = monthOfDay(period!.from);
-  let mwh = new Dec(0);
+  let mwh = new ExactSum(0);
   for (const serial of serials) {
     const held = heldCertificate(book, serial);
     if (!held) {
@@ -318,7 +325,7 @@ export function coveredKwh(book: CertificateBook, range: RetirementPeriod): stri
     .filter(
       (retirement) => retirement.period.from >= range.from && retirement.period.to <= range.to,
     )
-    .reduce((sum, retirement) => sum.plus(retirement.mwh), new Dec(0));
+    .reduce((sum, retirement) => sum.plus(retirement.mwh), new ExactSum(0));
   return decimalText(mwh.times(1000));
 }
 
@@ -333,7 +340,7 @@ function retiredMwhOverlapping(book: CertificateBook, period: RetirementPeriod):
     .filter(
       (retirement) => retirement.period.from <= period.to && period.from <= retirement.period.to,
     )
-    .reduce((sum, retirement) => sum.plus(retirement.mwh), new Dec(0));
+    .reduce((sum, retirement) => sum.plus(retirement.mwh), new ExactSum(0));
 }
 
 function vintageProblemOf(

@@ -499,7 +499,8 @@ export function meteringGrpcService(deps: MeteringGrpcDeps): GrpcService {
       readings,
       source: optionalText(request.source) ?? `${ctx.principal.role}:${ctx.principal.subject}`,
       now: clock(),
-      metadata: metadataOf(ctx, { batchId: request.batchId }),
+      // Event metadata is jsonb, which cannot hold NUL; the answer echoes the id as sent.
+      metadata: metadataOf(ctx, { batchId: request.batchId.replaceAll('\u0000', '') }),
     });
     return batchResult(request.batchId, results);
   }

@@ -64,13 +64,15 @@ export function decideIngest(
 
   const firstForInterval = new Map<number, Candidate>();
   const unique: Candidate[] = [];
+  /** Repeats of an earlier reading of the batch: answered once the earlier one is decided. */
+  const repeats: [repeat: Candidate, first: Candidate][] = [];
   for (const candidate of candidates) {
     const first = firstForInterval.get(candidate.start);
     if (!first) {
       firstForInterval.set(candidate.start, candidate);
       unique.push(candidate);
     } else if (first.quantity.eq(candidate.quantity)) {
-      results[candidate.index] = { ...key(candidate), status: 'duplicate' };
+      repeats.push([candidate, first]);
     } else {
       results[candidate.index] = rejected(
         candidate.index,
@@ -81,19 +83,43 @@ export function decideIngest(
     }
   }
 
-  // In time order, so a late register sees its predecessor from the same batch.
+  // In time order, so a late register sees its predecessor from the same batch. A register is
+  // also checked against the next interval's register, which a later reading of the same batch
+  // may replace: rejected ones are tried again while the batch's other registers change the book,
+  // so the answer does not depend on the order and the same batch sent again changes nothing.
   unique.sort((a, b) => a.start - b.start || a.index - b.index);
   const holds = new Map<number, HeldReading>();
   const superseded: number[] = [];
-  for (const candidate of unique) {
-    const applyOptions = { source: candidate.source, reason: candidate.reason, holds };
-    const outcome = ctx.cumulative
-      ? applyRegister(ctx, candidate.start, candidate.quantity, applyOptions)
-      : applyIntervalValue(ctx, candidate.start, candidate.quantity, applyOptions);
-    results[candidate.index] = resultOf(ctx, candidate, outcome);
-    if (outcome.kind === 'applied' && meter.held[instantText(candidate.start)]) {
-      superseded.push(candidate.start);
+  let pending = unique;
+  while (pending.length > 0) {
+    const rejectedNow: Candidate[] = [];
+    let applied = false;
+    for (const candidate of pending) {
+      const applyOptions = { source: candidate.source, reason: candidate.reason, holds };
+      const outcome = ctx.cumulative
+        ? applyRegister(ctx, candidate.start, candidate.quantity, applyOptions)
+        : applyIntervalValue(ctx, candidate.start, candidate.quantity, applyOptions);
+      results[candidate.index] = resultOf(ctx, candidate, outcome);
+      if (outcome.kind === 'rejected') rejectedNow.push(candidate);
+      if (outcome.kind === 'applied') {
+        applied = true;
+        if (meter.held[instantText(candidate.start)]) superseded.push(candidate.start);
+      }
     }
+    pending = ctx.cumulative && applied ? rejectedNow : [];
+  }
+  // A repeat is a duplicate of what the batch recorded or held, but not of a rejected reading.
+  for (const [repeat, first] of repeats) {
+    const outcome = results[first.index]!;
+    results[repeat.index] =
+      outcome.status === 'rejected'
+        ? rejected(
+            repeat.index,
+            repeat.start,
+            ctx.cumulative ? 'register' : 'value',
+            outcome.reason,
+          )
+        : { ...key(repeat), status: 'duplicate' };
   }
 
   estimateInWindow(ctx);
@@ -107,6 +133,8 @@ export function decideIngest(
   ];
   return { events, results };
 }
+
+const NUL_REASON = 'must not contain a NUL character';
 
 /** The checks that need nothing but the reading, the meter and the clock. */
 function screen(
@@ -150,6 +178,11 @@ function screen(
   }
   if (typeof reading.source !== 'string' || reading.source.trim() === '') {
     return reject('source', 'say where the reading comes from, e.g. gateway:gw-17');
+  }
+  // Both are stored with the reading, and PostgreSQL text cannot hold a NUL character.
+  if (reading.source.includes('\u0000')) return reject('source', NUL_REASON);
+  if (typeof reading.reason === 'string' && reading.reason.includes('\u0000')) {
+    return reject('reason', NUL_REASON);
   }
   const [field, other] = ctx.cumulative ? ['register', 'value'] : ['value', 'register'];
   const text = ctx.cumulative ? reading.register : reading.value;

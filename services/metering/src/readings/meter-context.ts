@@ -96,6 +96,13 @@ export class MeterContext {
       return { kind: 'invalid', reason: `${fromTo}: negative consumption` };
     }
     const advance = registerMaximum.minus(start.register).plus(end.register);
+    if (!advance.gt(0)) {
+      // Only a register at or above its rollover value gets here: no wrap explains the drop.
+      return {
+        kind: 'invalid',
+        reason: `${fromTo}: a register rolls over at ${decimalText(registerMaximum)}, so this is no rollover`,
+      };
+    }
     const value = advance.mul(multiplier);
     const plausible = this.limit
       ? value.lte(this.limit.mul(intervals))

@@ -220,7 +220,9 @@ export class ReadingPartitions {
     const months = new Map<string, string>();
     for (const start of intervalStarts) {
       const month = typeof start === 'string' ? start.slice(0, 7) : '';
-      if (!/^\d{4}-\d{2}$/.test(month) || this.known.has(month)) continue;
+      // Only real months: the text of a reading that will be rejected may start "2025-13" or
+      // "0000-01", which PostgreSQL refuses as a timestamp (failing the whole batch).
+      if (!/^(?!0000)\d{4}-(?:0[1-9]|1[0-2])$/.test(month) || this.known.has(month)) continue;
       months.set(month, `${month}-01T00:00:00Z`);
     }
     for (const [month, at] of months) {

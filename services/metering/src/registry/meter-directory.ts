@@ -39,6 +39,8 @@ export class MeterDirectory {
     const missing: string[] = [];
     const now = Date.now();
     for (const id of new Set(meterIds)) {
+      // PostgreSQL text cannot hold NUL: no meter has such an id, and asking would fail the query.
+      if (id.includes('\u0000')) continue;
       const cached = this.cache.get(id);
       if (cached && cached.until > now) found.set(id, cached.record);
       else missing.push(id);

@@ -274,7 +274,8 @@ export function toMeterUnit(
   if (unit === registration.unit) return value;
   if (registration.role === 'storage_soc' || typeof unit !== 'string') return undefined;
   const scales = UNIT_SCALES[registration.commodity];
-  const from = scales[unit as MeterUnit];
+  // Own keys only: a unit such as "constructor" or "toString" must not find Object.prototype's.
+  const from = Object.hasOwn(scales, unit) ? scales[unit as MeterUnit] : undefined;
   const to = scales[registration.unit];
   if (from === undefined || to === undefined) return undefined;
   return value.mul(from).div(to);
