@@ -58,6 +58,7 @@ export class ServiceRuntime {
   readonly verifier: TokenVerifier;
   private readonly relays: OutboxRelay[] = [];
   private readonly consumers: ConsumerRunner[] = [];
+  private readonly stoppers: (() => Promise<unknown>)[] = [];
   private readonly stopReporting: (() => void)[] = [];
   private grpc: GrpcServer | undefined;
   private http: HttpServer | undefined;
@@ -134,6 +135,14 @@ export class ServiceRuntime {
     return runner;
   }
 
+  /**
+   * Work of the service's own that consumes Kafka beside the runners of addConsumer (reporting's
+   * projections): stopped with the consumers, so it leaves its groups before connections close.
+   */
+  addStopper(stop: () => Promise<unknown>): void {
+    this.stoppers.push(stop);
+  }
+
   /** Starts probing, serving gRPC and HTTP, relaying and consuming; returns the bound ports. */
   async serve(options: ServeOptions = {}): Promise<{ grpcPort: number; httpPort: number }> {
     await this.readiness.start();
@@ -190,7 +199,12 @@ export class ServiceRuntime {
           this.http && new Promise<void>((resolve) => this.http!.close(() => resolve())),
         ]),
       )
-      .add('consumers', () => Promise.all(this.consumers.map((consumer) => consumer.stop())))
+      .add('consumers', () =>
+        Promise.all([
+          ...this.consumers.map((consumer) => consumer.stop()),
+          ...this.stoppers.map((stop) => stop()),
+        ]),
+      )
       .add('relays', () => Promise.all(this.relays.map((relay) => relay.stop())))
       .add('connections', async () => {
         for (const stop of this.stopReporting) stop();

@@ -4,6 +4,7 @@ import {
   OutboxRelay,
   type ConsumerRunner,
   type IntegrationEventMapper,
+  type TopicSpec,
 } from '@park/messaging';
 import {
   deadLetterBadInput,
@@ -52,6 +53,19 @@ export const carbonConfigSchema = serviceConfigSchema.safeExtend({
 
 export type CarbonConfig = z.infer<typeof carbonConfigSchema>;
 
+/** Topics carbon reads, as metering and dispatch define them (created here if absent). */
+const INPUT_TOPICS: TopicSpec[] = [
+  {
+    name: METERING_REGISTRY_TOPIC,
+    partitions: 6,
+    compacted: true,
+    retentionMs: -1,
+    withDeadLetterTopic: true,
+  },
+  { name: METERING_READINGS_TOPIC, partitions: 24, retentionMs: -1, withDeadLetterTopic: true },
+  { name: GREEN_ALLOCATIONS_TOPIC, partitions: 12, retentionMs: -1, withDeadLetterTopic: true },
+];
+
 export interface CarbonServer {
   runtime: ServiceRuntime;
   relay: OutboxRelay;
@@ -94,6 +108,16 @@ export async function startCarbonService(
   await admin.connect();
   try {
     await ensureTopics(admin, topics);
+    // On a fresh broker carbon may start before metering and dispatch created the topics it
+    // reads, and subscribing to a missing topic fails (auto-creation is off): absent ones are
+    // created as their producers define them; existing ones are the producers' business.
+    const existing = new Set(await admin.listTopics());
+    await ensureTopics(
+      admin,
+      INPUT_TOPICS.map((spec) => ({ ...spec, name: `${prefix}${spec.name}` })).filter(
+        (spec) => !existing.has(spec.name),
+      ),
+    );
   } finally {
     await admin.disconnect();
   }

@@ -5,6 +5,7 @@ import {
   OutboxRelay,
   PermanentMessageError,
   type IntegrationEventMapper,
+  type TopicSpec,
 } from '@park/messaging';
 import {
   decodeReadingsRecord,
@@ -71,6 +72,18 @@ export const dispatchConfigSchema = serviceConfigSchema.safeExtend({
 
 export type DispatchConfig = z.infer<typeof dispatchConfigSchema>;
 
+/** Topics dispatch reads from metering, as metering defines them (created here if absent). */
+const INPUT_TOPICS: TopicSpec[] = [
+  {
+    name: METERING_REGISTRY_TOPIC,
+    partitions: 6,
+    compacted: true,
+    retentionMs: -1,
+    withDeadLetterTopic: true,
+  },
+  { name: METERING_READINGS_TOPIC, partitions: 24, retentionMs: -1, withDeadLetterTopic: true },
+];
+
 export interface DispatchServer {
   runtime: ServiceRuntime;
   relay: OutboxRelay;
@@ -118,6 +131,16 @@ export async function startDispatchService(
     await ensureTopics(
       admin,
       dispatchTopics.map((spec) => ({ ...spec, name: `${prefix}${spec.name}` })),
+    );
+    // On a fresh broker dispatch may start before metering created the topics it reads, and
+    // subscribing to a missing topic fails (auto-creation is off): absent ones are created as
+    // metering defines them; existing ones are metering's business.
+    const existing = new Set(await admin.listTopics());
+    await ensureTopics(
+      admin,
+      INPUT_TOPICS.map((spec) => ({ ...spec, name: `${prefix}${spec.name}` })).filter(
+        (spec) => !existing.has(spec.name),
+      ),
     );
   } finally {
     await admin.disconnect();

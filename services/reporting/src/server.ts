@@ -74,8 +74,6 @@ export async function main(telemetry?: Telemetry): Promise<ReportingServer> {
     ...process.env,
   });
   const server = await startReportingService(config, { telemetry });
-  process.once('SIGTERM', () => void server.projections.stop());
-  process.once('SIGINT', () => void server.projections.stop());
   server.runtime.exitOnSignals();
   process.send?.({ type: 'serving', grpcPort: server.grpcPort, httpPort: server.httpPort });
   return server;
@@ -112,6 +110,9 @@ export async function startReportingService(
     runtime.logger,
   );
   await projections.start();
+  // On shutdown the projections leave their consumer groups before the connections close: a
+  // process that exits without leaving them holds a restart up until the group drops it.
+  runtime.addStopper(() => projections.stop());
   const schemas = async (): Promise<Schemas> => ({
     registry: await projections.activeSchema('registry'),
     activity: await projections.activeSchema('activity'),

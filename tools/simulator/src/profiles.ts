@@ -70,21 +70,20 @@ export function intervalValues(
     })[0]!;
   const noise = seededRandom(park.seed * 7_919 + Math.floor(intervalStart / INTERVAL_MS));
   const values = new Map<string, number>();
-  const windKwh = 3000 * wind ** 3 * 0.25;
-  // The line's wind energy goes to its consumers by need; what they take is their direct-line value.
-  let lineLeft = windKwh;
+  // Electricity is worked in whole Wh, the 3 decimals readings are sent with, so that what the
+  // services compute from the sent readings is what the park did, to the last digit.
+  const wh = (kwh: number) => Math.round(kwh * 1000);
+  const windWh = wh(3000 * wind ** 3 * 0.25);
+  const { hour } = local(intervalStart);
+  // What each enterprise draws beyond its own PV: from the direct line if it is fed by it, the
+  // rest from the grid.
+  const needWh = new Map<string, number>();
   for (const e of park.enterprises) {
     const loadKwh = e.baseLoadKw * loadFactor(e, intervalStart) * (0.95 + 0.1 * noise()) * 0.25;
     const pvKwh = e.pvKw > 0 ? Math.min(loadKwh, clearSky(e.pvKw) * cloud * 0.25) : 0;
-    let lineKwh = 0;
-    if (e.directLine) {
-      lineKwh = Math.min(lineLeft, (loadKwh - pvKwh) * 0.6);
-      lineLeft -= lineKwh;
-      values.set(`${e.enterpriseId}-dl`, lineKwh);
-    }
-    values.set(`${e.enterpriseId}-grid`, Math.max(0, loadKwh - pvKwh - lineKwh));
-    if (e.pvKw > 0) values.set(`${e.enterpriseId}-pv`, pvKwh);
-    const { hour } = local(intervalStart);
+    // Rounding is monotonic, so PV never exceeds the load in Wh either.
+    needWh.set(e.enterpriseId, wh(loadKwh) - wh(pvKwh));
+    if (e.pvKw > 0) values.set(`${e.enterpriseId}-pv`, wh(pvKwh) / 1000);
     if (e.gas)
       values.set(
         `${e.enterpriseId}-gas`,
@@ -96,11 +95,26 @@ export function intervalValues(
         (hour >= 5 && hour < 10 ? 1.2 : 0.5) * (0.9 + 0.2 * noise()),
       );
   }
+  // The line's wind energy goes to its consumers in contract priority order (the order of
+  // `line.consumers`), each taking what it needs while energy is left, as dispatch allocates it
+  // (by priority, never beyond a consumer's metered consumption): so a consumer's direct-line
+  // meter reads exactly its allocation. What no consumer takes is curtailed.
+  let lineLeftWh = windWh;
+  const lineWh = new Map<string, number>();
+  for (const enterpriseId of park.line.consumers) {
+    const taken = Math.min(lineLeftWh, needWh.get(enterpriseId) ?? 0);
+    lineWh.set(enterpriseId, taken);
+    lineLeftWh -= taken;
+  }
+  for (const e of park.enterprises) {
+    const line = lineWh.get(e.enterpriseId) ?? 0;
+    if (e.directLine) values.set(`${e.enterpriseId}-dl`, line / 1000);
+    values.set(`${e.enterpriseId}-grid`, (needWh.get(e.enterpriseId)! - line) / 1000);
+  }
   const pvPlant = park.plants.find((p) => p.kind === 'pv')!;
   values.set(pvPlant.meterId, clearSky(pvPlant.capacityKw) * cloud * 0.25);
-  values.set(park.plants.find((p) => p.kind === 'wind')!.meterId, windKwh);
+  values.set(park.plants.find((p) => p.kind === 'wind')!.meterId, windWh / 1000);
   // Storage: charge at night and around noon, discharge in the evening peak; SOC in percent.
-  const { hour } = local(intervalStart);
   for (const battery of park.batteries) {
     const soc = socState.get(battery.batteryId) ?? 50;
     const delta = hour < 6 || (hour >= 11 && hour < 14) ? 4 : hour >= 17 && hour < 21 ? -5 : 0;

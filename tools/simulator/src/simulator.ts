@@ -25,6 +25,12 @@ export interface RunOptions {
   days?: number;
   /** Share of readings dropped (gaps), sent again later (late) and repeated (duplicates). */
   anomalies?: { gap: number; late: number; duplicate: number };
+  /**
+   * While catching up with real time, up to this many intervals go in one batch, as a gateway
+   * sends its backlog (1, the default: a batch per interval). In real time every interval is
+   * sent as soon as it ends.
+   */
+  intervalsPerBatch?: number;
   signal?: AbortSignal;
   now?: () => number;
   log?: (line: string) => void;
@@ -285,10 +291,11 @@ export async function registerPark(
             plantId: sim.line.plantId,
             capacityKw: { value: '3000' },
             lineMeterId: sim.plants.find((p) => p.plantId === sim.line.plantId)!.meterId,
+            // Served one after the other, as the simulated line delivers (intervalValues).
             consumers: sim.line.consumers.map((enterpriseId, i) => ({
               enterpriseId,
-              priority: 1,
-              share: { value: i === 0 ? '0.5' : '0.25' },
+              priority: i + 1,
+              share: { value: '1' },
               consumptionMeterIds: [`${enterpriseId}-grid`, `${enterpriseId}-dl`],
             })),
             storageMeterId: '',
@@ -377,6 +384,7 @@ export async function streamReadings(
   const held: { due: number; reading: park.metering.v1.ReadingInput }[] = [];
   let previous: park.metering.v1.ReadingInput[] = [];
   const stepMs = DAY_MS / 96 / options.speed / (DAY_MS / 60_000);
+  const intervalsPerBatch = Math.max(1, Math.floor(options.intervalsPerBatch ?? 1));
   let at = options.start;
   const end =
     options.days === undefined ? Number.POSITIVE_INFINITY : options.start + options.days * DAY_MS;
@@ -388,6 +396,20 @@ export async function streamReadings(
         const call = client.ingestReadings(md, (error, response) =>
           error ? reject(error) : resolve(response!),
         );
+        let pending: park.metering.v1.IngestReadingsRequest[] = [];
+        const send = async () => {
+          if (pending.length === 0) return;
+          const batch: park.metering.v1.IngestReadingsRequest =
+            pending.length === 1
+              ? pending[0]!
+              : {
+                  batchId: `${pending[0]!.batchId}+${pending.length - 1}`,
+                  source: pending[0]!.source,
+                  readings: pending.flatMap((b) => b.readings),
+                };
+          pending = [];
+          if (!call.write(batch)) await new Promise((r) => call.once('drain', r));
+        };
         const pump = async () => {
           for (; at < dayEnd && !options.signal?.aborted; at += INTERVAL_MS) {
             // Never ahead of the real clock: metering refuses intervals ending in the future.
@@ -434,10 +456,24 @@ export async function streamReadings(
             batches.push(batch);
             summary.sent += readings.length;
             summary.intervals++;
-            if (!call.write(batch)) await new Promise((r) => call.once('drain', r));
+            pending.push(batch);
+            // Caught up with real time (the next interval has not ended): no waiting for more.
+            if (pending.length >= intervalsPerBatch || at + 2 * INTERVAL_MS > now()) await send();
             if (stepMs > 0 && at + INTERVAL_MS <= now())
               await new Promise((r) => setTimeout(r, stepMs));
           }
+          // The run is over: data held back as late arrives now rather than never (a gap).
+          if (at >= end && held.length > 0) {
+            const batch = {
+              batchId: `${new Date(at).toISOString()}:late`,
+              source: 'gateway:simulator',
+              readings: held.splice(0).map((h) => h.reading),
+            };
+            batches.push(batch);
+            summary.sent += batch.readings.length;
+            pending.push(batch);
+          }
+          await send();
           call.end();
         };
         pump().catch(reject);
