@@ -102,3 +102,23 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
+
+/**
+ * A service's topics: its own, created or checked as ensureTopics does, and the ones it reads,
+ * created only when absent (a service may start before their producer on a fresh broker, and a
+ * consumer cannot subscribe to a missing topic) as their producers define them; an existing
+ * input topic is its producer's business. Every name gets the prefix (tests on a shared broker).
+ */
+export async function prepareTopics(
+  admin: Admin,
+  topics: { own: readonly TopicSpec[]; inputs: readonly TopicSpec[]; prefix?: string },
+): Promise<void> {
+  const prefixed = (specs: readonly TopicSpec[]) =>
+    specs.map((spec) => ({ ...spec, name: `${topics.prefix ?? ''}${spec.name}` }));
+  await ensureTopics(admin, prefixed(topics.own));
+  const existing = new Set(await admin.listTopics());
+  await ensureTopics(
+    admin,
+    prefixed(topics.inputs).filter((spec) => !existing.has(spec.name)),
+  );
+}

@@ -1,6 +1,6 @@
 // The carbon service's process, loaded by main.ts after telemetry has started.
 import {
-  ensureTopics,
+  prepareTopics,
   OutboxRelay,
   type ConsumerRunner,
   type IntegrationEventMapper,
@@ -103,21 +103,10 @@ export async function startCarbonService(
   });
   await runtime.prepare();
   const prefix = config.CARBON_TOPIC_PREFIX;
-  const topics = carbonTopics.map((spec) => ({ ...spec, name: `${prefix}${spec.name}` }));
   const admin = runtime.kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, topics);
-    // On a fresh broker carbon may start before metering and dispatch created the topics it
-    // reads, and subscribing to a missing topic fails (auto-creation is off): absent ones are
-    // created as their producers define them; existing ones are the producers' business.
-    const existing = new Set(await admin.listTopics());
-    await ensureTopics(
-      admin,
-      INPUT_TOPICS.map((spec) => ({ ...spec, name: `${prefix}${spec.name}` })).filter(
-        (spec) => !existing.has(spec.name),
-      ),
-    );
+    await prepareTopics(admin, { own: carbonTopics, inputs: INPUT_TOPICS, prefix });
   } finally {
     await admin.disconnect();
   }

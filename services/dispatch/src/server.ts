@@ -1,7 +1,7 @@
 // The dispatch service's process, loaded by main.ts after telemetry has started.
 import { localDateTime } from '@park/domain-primitives';
 import {
-  ensureTopics,
+  prepareTopics,
   OutboxRelay,
   PermanentMessageError,
   type IntegrationEventMapper,
@@ -128,20 +128,7 @@ export async function startDispatchService(
   const admin = runtime.kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(
-      admin,
-      dispatchTopics.map((spec) => ({ ...spec, name: `${prefix}${spec.name}` })),
-    );
-    // On a fresh broker dispatch may start before metering created the topics it reads, and
-    // subscribing to a missing topic fails (auto-creation is off): absent ones are created as
-    // metering defines them; existing ones are metering's business.
-    const existing = new Set(await admin.listTopics());
-    await ensureTopics(
-      admin,
-      INPUT_TOPICS.map((spec) => ({ ...spec, name: `${prefix}${spec.name}` })).filter(
-        (spec) => !existing.has(spec.name),
-      ),
-    );
+    await prepareTopics(admin, { own: dispatchTopics, inputs: INPUT_TOPICS, prefix });
   } finally {
     await admin.disconnect();
   }

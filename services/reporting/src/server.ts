@@ -1,5 +1,5 @@
 // The reporting service's process, loaded by main.ts after telemetry has started.
-import { ensureTopics } from '@park/messaging';
+import { prepareTopics } from '@park/messaging';
 import {
   METERING_READINGS_TOPIC,
   METERING_REGISTRY_TOPIC,
@@ -92,13 +92,7 @@ export async function startReportingService(
   const admin = runtime.kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    await ensureTopics(
-      admin,
-      INPUT_TOPICS.map((spec) => ({ ...spec, name: `${prefix}${spec.name}` })).filter(
-        (spec) => !existing.has(spec.name),
-      ),
-    );
+    await prepareTopics(admin, { own: [], inputs: INPUT_TOPICS, prefix });
   } finally {
     await admin.disconnect();
   }
