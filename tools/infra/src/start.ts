@@ -1,7 +1,8 @@
 // `npm start`: the whole park on this machine: infrastructure, the four services, the simulator.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot, workDir } from './paths';
 import { infraUp, SERVICES, type ServiceName } from './stack';
@@ -43,8 +44,73 @@ async function ready(
   throw new Error(`${name} was not ready after ${timeoutMs / 1000} s (${url})`);
 }
 
+/** Whether a Docker engine answers (a docker CLI may be installed without one). */
+function dockerEngineAnswers(): boolean {
+  const sockets = [
+    '/var/run/docker.sock',
+    path.join(os.homedir(), '.docker', 'run', 'docker.sock'),
+  ];
+  if (!process.env.DOCKER_HOST && !sockets.some((socket) => fs.existsSync(socket))) return false;
+  const info = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], {
+    timeout: 3_000,
+    encoding: 'utf8',
+  });
+  return info.status === 0 && info.stdout.trim() !== '';
+}
+
+const answers = (command: string, args: string[]) =>
+  spawnSync(command, args, { timeout: 10_000, stdio: 'ignore' }).status === 0;
+
+/**
+ * Where the infrastructure comes from: connection settings in the environment; else
+ * docker-compose.yml when a Docker engine answers; else the machine (Java and Maven for Kafka,
+ * PostgreSQL and Redis binaries). When none can work, one message says what is missing.
+ */
+function chooseInfrastructure(): NodeJS.ProcessEnv {
+  const env = process.env;
+  if (env.KAFKA_BROKERS && env.DATABASE_URL && env.REDIS_URL) return env;
+  if (dockerEngineAnswers()) {
+    console.log('[infra] a Docker engine answers: docker compose up -d kafka postgres redis');
+    const up = spawnSync(
+      'docker',
+      ['compose', 'up', '-d', '--wait', 'kafka', 'postgres', 'redis'],
+      {
+        cwd: repoRoot,
+        stdio: 'inherit',
+      },
+    );
+    if (up.status !== 0)
+      throw new Error('docker compose could not start kafka, postgres and redis');
+    return {
+      ...env,
+      KAFKA_BROKERS: '127.0.0.1:9092',
+      DATABASE_URL: 'postgres://postgres:park@127.0.0.1:5432/postgres',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    };
+  }
+  const missing = [
+    !answers('java', ['-version']) && 'Java 17 (apt-get install openjdk-17-jre-headless)',
+    !fs.existsSync(path.join(workDir, 'kafka', 'libs')) &&
+      !answers('mvn', ['-v']) &&
+      'Maven, to assemble Kafka on first use (apt-get install maven)',
+    !answers('pg_ctlcluster', ['--help']) &&
+      !answers('pg_isready', ['-h', '127.0.0.1']) &&
+      'PostgreSQL 15 (apt-get install postgresql)',
+    !answers('redis-server', ['--version']) &&
+      !answers('redis-cli', ['ping']) &&
+      'Redis 7 (apt-get install redis-server)',
+  ].filter((item): item is string => Boolean(item));
+  if (missing.length > 0) {
+    throw new Error(
+      `the park cannot start here: it needs ${missing.join(', ')}; or a Docker engine ` +
+        '(docker-compose.yml); or KAFKA_BROKERS, DATABASE_URL and REDIS_URL of running services',
+    );
+  }
+  return env;
+}
+
 async function main(): Promise<void> {
-  const infra = await infraUp((line) => console.log(`[infra] ${line}`));
+  const infra = await infraUp((line) => console.log(`[infra] ${line}`), chooseInfrastructure());
   const secret = process.env.JWT_SECRET ?? developmentSecret();
   const logs = path.join(workDir, 'logs');
   fs.mkdirSync(logs, { recursive: true });
