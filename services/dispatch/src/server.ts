@@ -245,10 +245,9 @@ export async function startDispatchService(
     }
     await setpoints.expireOverdue(now);
     const { rows } = await runtime.pool.query<{ park_id: string }>(
-      `SELECT DISTINCT stream_id AS park_id FROM events WHERE stream_id LIKE 'topology-%'`,
+      'SELECT park_id FROM topology_parks ORDER BY park_id',
     );
-    for (const row of rows) {
-      const parkId = row.park_id.slice('topology-'.length);
+    for (const { park_id: parkId } of rows) {
       const { topology } = await topologies.topology(parkId);
       if (!topology.grid) continue;
       const today = localDay(now.getTime(), topology.timeZone);

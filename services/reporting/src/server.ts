@@ -107,13 +107,16 @@ export async function startReportingService(
   // On shutdown the projections leave their consumer groups before the connections close: a
   // process that exits without leaving them holds a restart up until the group drops it.
   runtime.addStopper(() => projections.stop());
-  const schemas = async (): Promise<Schemas> => ({
-    registry: await projections.activeSchema('registry'),
-    activity: await projections.activeSchema('activity'),
-    emissions: await projections.activeSchema('emissions'),
-    plans: await projections.activeSchema('plans'),
-    allocations: await projections.activeSchema('allocations'),
-  });
+  const schemas = async (): Promise<Schemas> => {
+    const active = await projections.activeSchemas();
+    return {
+      registry: active.registry!,
+      activity: active.activity!,
+      emissions: active.emissions!,
+      plans: active.plans!,
+      allocations: active.allocations!,
+    };
+  };
   const queries = new ReportingQueries(runtime.pool, schemas, {
     ...DEFAULT_KPI_SETTINGS,
     scope2Method: config.REPORTING_SCOPE2_METHOD,

@@ -13,6 +13,9 @@ async function projectTopology(
   events: { type: string; data: unknown }[],
 ): Promise<void> {
   for (const { type, data } of events) {
+    await db.query('INSERT INTO topology_parks (park_id) VALUES ($1) ON CONFLICT DO NOTHING', [
+      (data as { parkId: string }).parkId,
+    ]);
     if (type === 'BatteryRegistered') {
       const { parkId, battery } = data as Extract<TopologyEvent, { type: 'BatteryRegistered' }>;
       await db.query('DELETE FROM soc_meters WHERE battery_id = $1', [battery.batteryId]);

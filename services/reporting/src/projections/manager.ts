@@ -127,14 +127,20 @@ export class ProjectionManager {
     this.watcher.unref();
   }
 
-  /** The schema queries read for a projection: its active version's. */
-  async activeSchema(name: string): Promise<string> {
-    const { rows } = await this.pool.query<{ version: number }>(
-      `SELECT version FROM projection_versions WHERE projection = $1 AND status = 'active'`,
-      [name],
+  /** The schemas queries read, by projection: each one's active version's, in one query. */
+  async activeSchemas(): Promise<Record<string, string>> {
+    const { rows } = await this.pool.query<{ projection: string; version: number }>(
+      `SELECT projection, version FROM projection_versions WHERE status = 'active'`,
     );
-    if (!rows[0]) throw new NotFoundError(`projection ${name} has no active version`);
-    return schemaOf(name, rows[0].version);
+    const schemas = Object.fromEntries(
+      rows.map((row) => [row.projection, schemaOf(row.projection, row.version)]),
+    );
+    for (const projection of this.projections) {
+      if (!schemas[projection.name]) {
+        throw new NotFoundError(`projection ${projection.name} has no active version`);
+      }
+    }
+    return schemas;
   }
 
   /** Starts rebuilding a projection (or all): a new version fed from offset 0. */
