@@ -8,3 +8,4 @@ export * from './child-process';
 export * from './grpc';
 export * from './metering-stand-in';
 export * from './asyncapi';
+export * from './access-matrix';

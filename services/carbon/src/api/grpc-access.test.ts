@@ -1,7 +1,19 @@
 import * as grpc from '@grpc/grpc-js';
 import { park } from '@park/contracts';
 import { fieldViolationsOf, type Role } from '@park/service-kit';
-import { bearerMetadata, eventually, failure, statusOf, unary } from '@park/testing';
+import {
+  eventually,
+  failure,
+  statusOf,
+  unary,
+  ALLOWED,
+  UNAUTHENTICATED,
+  DENIED,
+  accessOutcomeOf,
+  expectedFromAccessTable,
+  forgedOperatorMetadata,
+  type AccessOutcome,
+} from '@park/testing';
 import { AUTH, meterSpec, startCarbonHarness, type CarbonHarness } from '../test-support/harness';
 import { CARBON_ACCESS } from './access';
 
@@ -28,10 +40,9 @@ const CALLERS = [
 ] as const;
 type Caller = (typeof CALLERS)[number];
 
-const OK = 'allowed';
-const DENIED = 'PERMISSION_DENIED';
-const NO_AUTH = 'UNAUTHENTICATED';
-type Outcome = typeof OK | typeof DENIED | typeof NO_AUTH;
+const OK = ALLOWED;
+const NO_AUTH = UNAUTHENTICATED;
+type Outcome = AccessOutcome;
 
 /**
  * By hand from DESIGN.md section 5 and the RPCs' comments: operators everything; integrators
@@ -68,11 +79,7 @@ function row(...outcomes: Outcome[]): Record<Caller, Outcome> {
   };
 }
 
-function outcomeOf(code: number): Outcome {
-  if (code === grpc.status.PERMISSION_DENIED) return DENIED;
-  if (code === grpc.status.UNAUTHENTICATED) return NO_AUTH;
-  return OK;
-}
+const outcomeOf = accessOutcomeOf;
 
 const DAY = '2023-06-15';
 const DAY_PERIOD = {
@@ -100,11 +107,7 @@ async function tokenOf(caller: Caller): Promise<grpc.Metadata> {
     case 'no-token':
       return new grpc.Metadata();
     case 'forged-token':
-      // An operator token signed with a secret the service does not know.
-      return bearerMetadata(
-        { ...AUTH, secret: 'not-the-carbon-secret-but-32-chars-long' },
-        'operator',
-      );
+      return forgedOperatorMetadata(AUTH);
   }
 }
 
@@ -335,29 +338,17 @@ describe('authorization matrix: every RPC of CarbonService x every caller', () =
   });
 
   it('agrees with CARBON_ACCESS, the table the service enforces', () => {
-    const roleOf: Partial<Record<Caller, Role>> = {
-      operator: 'operator',
-      integrator: 'integrator',
-      'enterprise-own': 'enterprise',
-      'enterprise-other': 'enterprise',
-      service: 'service',
-    };
-    const derived = Object.fromEntries(
-      Object.entries(CARBON_ACCESS).map(([method, rule]) => [
-        method,
-        Object.fromEntries(
-          CALLERS.map((caller): [Caller, Outcome] => {
-            const role = roleOf[caller];
-            if (role === undefined) return [caller, NO_AUTH];
-            const allowed =
-              rule.allow.includes(role) &&
-              !(rule.enterpriseScoped && caller === 'enterprise-other');
-            return [caller, allowed ? OK : DENIED];
-          }),
-        ),
-      ]),
-    );
-    expect(derived).toEqual(EXPECTED);
+    expect(
+      expectedFromAccessTable(CARBON_ACCESS, {
+        operator: { role: 'operator' },
+        integrator: { role: 'integrator' },
+        'enterprise-own': { role: 'enterprise' },
+        'enterprise-other': { role: 'enterprise', otherEnterprise: true },
+        service: { role: 'service' },
+        'no-token': undefined,
+        'forged-token': undefined,
+      }),
+    ).toEqual(EXPECTED);
   });
 
   it.each(methods)('%s', async (method) => {

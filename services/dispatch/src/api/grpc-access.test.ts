@@ -1,7 +1,17 @@
 import * as grpc from '@grpc/grpc-js';
 import { park } from '@park/contracts';
 import type { Role } from '@park/service-kit';
-import { bearerMetadata, statusOf, unary } from '@park/testing';
+import {
+  statusOf,
+  unary,
+  ALLOWED,
+  UNAUTHENTICATED,
+  DENIED,
+  accessOutcomeOf,
+  expectedFromAccessTable,
+  forgedOperatorMetadata,
+  type AccessOutcome,
+} from '@park/testing';
 import {
   configureGrid,
   dec,
@@ -37,10 +47,9 @@ const CALLERS = [
 ] as const;
 type Caller = (typeof CALLERS)[number];
 
-const OK = 'allowed';
-const DENIED = 'PERMISSION_DENIED';
-const NO_AUTH = 'UNAUTHENTICATED';
-type Outcome = typeof OK | typeof DENIED | typeof NO_AUTH;
+const OK = ALLOWED;
+const NO_AUTH = UNAUTHENTICATED;
+type Outcome = AccessOutcome;
 
 function row(...outcomes: Outcome[]): Record<Caller, Outcome> {
   return {
@@ -70,11 +79,7 @@ const EXPECTED: Record<string, Record<Caller, Outcome>> = {
   getDirectLineRatios: row(OK, OK, DENIED, OK),
 };
 
-function outcomeOf(code: number): Outcome {
-  if (code === grpc.status.PERMISSION_DENIED) return DENIED;
-  if (code === grpc.status.UNAUTHENTICATED) return NO_AUTH;
-  return OK;
-}
+const outcomeOf = accessOutcomeOf;
 
 const DAY = '2026-06-22';
 // Redis keys of dispatch (plan lock, safe mode) are not prefixed per test: ids of this run only.
@@ -102,11 +107,7 @@ async function tokenOf(caller: Caller): Promise<grpc.Metadata> {
     case 'no-token':
       return new grpc.Metadata();
     case 'forged-token':
-      // An operator token signed with a secret the service does not know.
-      return bearerMetadata(
-        { ...AUTH, secret: 'not-the-dispatch-secret-but-32-chars' },
-        'operator',
-      );
+      return forgedOperatorMetadata(AUTH);
   }
 }
 
@@ -238,25 +239,16 @@ describe('authorization matrix: every RPC of DispatchService x every caller', ()
   });
 
   it('agrees with DISPATCH_ACCESS, the table the service enforces', () => {
-    const roleOf: Partial<Record<Caller, Role>> = {
-      operator: 'operator',
-      integrator: 'integrator',
-      enterprise: 'enterprise',
-      service: 'service',
-    };
-    const derived = Object.fromEntries(
-      Object.entries(DISPATCH_ACCESS).map(([method, rule]) => [
-        method,
-        Object.fromEntries(
-          CALLERS.map((caller): [Caller, Outcome] => {
-            const role = roleOf[caller];
-            if (role === undefined) return [caller, NO_AUTH];
-            return [caller, rule.allow.includes(role) ? OK : DENIED];
-          }),
-        ),
-      ]),
-    );
-    expect(derived).toEqual(EXPECTED);
+    expect(
+      expectedFromAccessTable(DISPATCH_ACCESS, {
+        operator: { role: 'operator' },
+        integrator: { role: 'integrator' },
+        enterprise: { role: 'enterprise' },
+        service: { role: 'service' },
+        'no-token': undefined,
+        'forged-token': undefined,
+      }),
+    ).toEqual(EXPECTED);
     // No dispatch RPC is scoped to one enterprise's data.
     expect(Object.values(DISPATCH_ACCESS).filter((rule) => rule.enterpriseScoped)).toEqual([]);
   });

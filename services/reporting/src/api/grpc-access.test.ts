@@ -1,7 +1,19 @@
 import * as grpc from '@grpc/grpc-js';
 import { park } from '@park/contracts';
 import { PROBLEM_CONTENT_TYPE, TokenVerifier, type Role } from '@park/service-kit';
-import { bearerMetadata, eventually, meterSpec, statusOf, unary } from '@park/testing';
+import {
+  eventually,
+  meterSpec,
+  statusOf,
+  unary,
+  ALLOWED,
+  UNAUTHENTICATED,
+  DENIED,
+  accessOutcomeOf,
+  expectedFromAccessTable,
+  forgedOperatorMetadata,
+  type AccessOutcome,
+} from '@park/testing';
 import { AUTH, startReportingHarness, type ReportingHarness } from '../test-support/harness';
 import {
   download,
@@ -38,10 +50,9 @@ const CALLERS = [
 ] as const;
 type Caller = (typeof CALLERS)[number];
 
-const OK = 'allowed';
-const DENIED = 'PERMISSION_DENIED';
-const NO_AUTH = 'UNAUTHENTICATED';
-type Outcome = typeof OK | typeof DENIED | typeof NO_AUTH;
+const OK = ALLOWED;
+const NO_AUTH = UNAUTHENTICATED;
+type Outcome = AccessOutcome;
 
 function row(...outcomes: Outcome[]): Record<Caller, Outcome> {
   return {
@@ -89,11 +100,7 @@ const ROUTES: Record<ExportKind, string> = {
   cbam: '/v1/reports/installations/inst-1/cbam/2023-06..2023-06.json',
 };
 
-function outcomeOf(code: number): Outcome {
-  if (code === grpc.status.PERMISSION_DENIED) return DENIED;
-  if (code === grpc.status.UNAUTHENTICATED) return NO_AUTH;
-  return OK;
-}
+const outcomeOf = accessOutcomeOf;
 
 /** A Content-Type without its parameters (express adds "; charset=utf-8"). */
 const mediaType = (contentType: string) => contentType.split(';')[0]!.trim();
@@ -170,11 +177,7 @@ function tokenOf(caller: Caller): Promise<grpc.Metadata> {
     case 'no-token':
       return Promise.resolve(new grpc.Metadata());
     case 'forged-token':
-      // An operator token signed with a secret the service does not know.
-      return bearerMetadata(
-        { ...AUTH, secret: 'not-the-reporting-secret-but-32-chars' },
-        'operator',
-      );
+      return forgedOperatorMetadata(AUTH);
   }
 }
 
@@ -282,29 +285,17 @@ describe('authorization matrix: every RPC of ReportingService x every caller', (
   });
 
   it('agrees with REPORTING_ACCESS, the table the service enforces', () => {
-    const roleOf: Partial<Record<Caller, Role>> = {
-      operator: 'operator',
-      integrator: 'integrator',
-      'enterprise-own': 'enterprise',
-      'enterprise-other': 'enterprise',
-      service: 'service',
-    };
-    const derived = Object.fromEntries(
-      Object.entries(REPORTING_ACCESS).map(([method, rule]) => [
-        method,
-        Object.fromEntries(
-          CALLERS.map((caller): [Caller, Outcome] => {
-            const role = roleOf[caller];
-            if (role === undefined) return [caller, NO_AUTH];
-            const allowed =
-              rule.allow.includes(role) &&
-              !(rule.enterpriseScoped && caller === 'enterprise-other');
-            return [caller, allowed ? OK : DENIED];
-          }),
-        ),
-      ]),
-    );
-    expect(derived).toEqual(EXPECTED);
+    expect(
+      expectedFromAccessTable(REPORTING_ACCESS, {
+        operator: { role: 'operator' },
+        integrator: { role: 'integrator' },
+        'enterprise-own': { role: 'enterprise' },
+        'enterprise-other': { role: 'enterprise', otherEnterprise: true },
+        service: { role: 'service' },
+        'no-token': undefined,
+        'forged-token': undefined,
+      }),
+    ).toEqual(EXPECTED);
   });
 
   it.each(methods)('%s', async (method) => {
