@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Parser, type SchemaParser } from '@asyncapi/parser';
 import { park } from '@park/contracts';
+import { PermanentMessageError } from '@park/messaging';
 
 /** The payload schema format of the park's AsyncAPI documents: a protobuf message's full name. */
 export const PROTOBUF_SCHEMA_FORMAT = 'application/vnd.google.protobuf;version=3';
@@ -52,4 +53,57 @@ export function parseAsyncApi(document: string, text = readFileSync(document, 'u
   const parser = new Parser();
   parser.registerSchemaParser(protobufNames);
   return parser.parse(text, { source: document });
+}
+
+type AsyncApiDocument = NonNullable<Awaited<ReturnType<typeof parseAsyncApi>>['document']>;
+
+/**
+ * Every message of a document is a CloudEvent (the CloudEvents headers required, ce_type the
+ * message's name) whose payload is the protobuf message it is named after, keyed by a string.
+ */
+export function expectCloudEventMessages(document: AsyncApiDocument): void {
+  for (const message of document.messages().all()) {
+    const json = message.json() as {
+      payload: { schemaFormat: string };
+      headers: { allOf: { properties?: { ce_type?: { const?: string } } }[] };
+      bindings: { kafka: { key: { type: string } } };
+    };
+    expect(json.payload.schemaFormat).toBe(PROTOBUF_SCHEMA_FORMAT);
+    // The payload schema names the message's own protobuf type (checked by protobufNames).
+    expect(message.payload()?.description()).toBe(message.name());
+    expect(json.headers.allOf[1]?.properties?.ce_type?.const).toBe(message.name());
+    expect(json.bindings.kafka.key).toMatchObject({ type: 'string' });
+    expect(message.headers()?.json()).toMatchObject({
+      allOf: [
+        {
+          required: expect.arrayContaining([
+            'ce_id',
+            'ce_type',
+            'ce_source',
+            'ce_time',
+            'ce_specversion',
+            'content-type',
+          ]),
+        },
+        expect.anything(),
+      ],
+    });
+  }
+}
+
+/**
+ * Whether a topic's decoder takes a type as its own: decoding empty bytes (the message with its
+ * defaults) may be refused for its content, but a foreign type is refused by its name.
+ */
+export function decoderTakes(
+  decode: (type: string, value: Uint8Array) => unknown,
+  type: string,
+): boolean {
+  try {
+    decode(type, new Uint8Array());
+    return true;
+  } catch (error) {
+    if (!(error instanceof PermanentMessageError)) throw error;
+    return !error.message.includes(`'${type}'`);
+  }
 }

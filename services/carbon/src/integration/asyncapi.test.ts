@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseAsyncApi, protobufType, PROTOBUF_SCHEMA_FORMAT } from '@park/testing';
+import { parseAsyncApi, protobufType, expectCloudEventMessages, decoderTakes } from '@park/testing';
 
-import { deadLetterTopic, PermanentMessageError } from '@park/messaging';
+import { deadLetterTopic } from '@park/messaging';
 import type { RecordedEvent } from '@park/eventstore';
 import { CARBON_EMISSIONS_TOPIC, carbonEventMapper, carbonTopics } from './emissions';
 import {
@@ -21,7 +21,6 @@ import {
  */
 
 const DOCUMENT = path.resolve(__dirname, '../../../../docs/asyncapi/carbon.yaml');
-const PROTOBUF = PROTOBUF_SCHEMA_FORMAT;
 
 const parse = (text?: string) => parseAsyncApi(DOCUMENT, text);
 
@@ -98,51 +97,13 @@ it('describes the topics of src/integration with their messages, each a contract
     partitions: spec.partitions,
   });
 
-  for (const message of document!.messages().all()) {
-    const json = message.json() as {
-      payload: { schemaFormat: string };
-      headers: { allOf: { properties?: { ce_type?: { const?: string } } }[] };
-      bindings: { kafka: { key: { type: string } } };
-    };
-    expect(json.payload.schemaFormat).toBe(PROTOBUF);
-    // The payload schema names the message's own protobuf type (checked by protobufNames).
-    expect(message.payload()?.description()).toBe(message.name());
-    expect(json.headers.allOf[1]?.properties?.ce_type?.const).toBe(message.name());
-    expect(json.bindings.kafka.key).toMatchObject({ type: 'string' });
-    expect(message.headers()?.json()).toMatchObject({
-      allOf: [
-        {
-          required: expect.arrayContaining([
-            'ce_id',
-            'ce_type',
-            'ce_source',
-            'ce_time',
-            'ce_specversion',
-            'content-type',
-          ]),
-        },
-        expect.anything(),
-      ],
-    });
-  }
+  expectCloudEventMessages(document!);
 });
 
 it('lists, per consumed topic, exactly the types this service decodes from it', () => {
-  /** False when the decoder refuses the type as not belonging to its topic. */
-  const understood = (decode: (type: string, value: Uint8Array) => unknown, type: string) => {
-    try {
-      // Empty bytes: every message of the contracts with its default values.
-      decode(type, new Uint8Array());
-      return true;
-    } catch (error) {
-      // An empty payload may be refused for its content; a foreign type is refused by name.
-      if (!(error instanceof PermanentMessageError)) throw error;
-      return !error.message.includes(`'${type}'`);
-    }
-  };
   const all = [...EMISSIONS, ...REGISTRY, ...READINGS, ...ALLOCATIONS];
   const accepted = (decode: (type: string, value: Uint8Array) => unknown) =>
-    all.filter((type) => understood(decode, type));
+    all.filter((type) => decoderTakes(decode, type));
   expect(accepted(decodeRegistryRecord)).toEqual(REGISTRY);
   expect(accepted(decodeReadingsRecord)).toEqual(READINGS);
   expect(accepted(decodeAllocationRecord)).toEqual(ALLOCATIONS);

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseAsyncApi, PROTOBUF_SCHEMA_FORMAT } from '@park/testing';
+import { parseAsyncApi, expectCloudEventMessages } from '@park/testing';
 
 import { deadLetterTopic } from '@park/messaging';
 import { METERING_EVENT_TYPES } from './decode';
 import { METERING_READINGS_TOPIC, METERING_REGISTRY_TOPIC, meteringTopics } from './topics';
 
 const DOCUMENT = path.resolve(__dirname, '../../../../docs/asyncapi/metering.yaml');
-const PROTOBUF = PROTOBUF_SCHEMA_FORMAT;
 
 const parse = (text?: string) => parseAsyncApi(DOCUMENT, text);
 
@@ -64,33 +63,7 @@ it('describes the topics of the contract: addresses, partitions, messages and ke
   );
   expect([...REGISTRY_TYPES, ...READINGS_TYPES].sort()).toEqual([...METERING_EVENT_TYPES].sort());
 
-  for (const message of document!.messages().all()) {
-    const json = message.json() as {
-      payload: { schemaFormat: string };
-      headers: { allOf: { properties?: { ce_type?: { const?: string } } }[] };
-      bindings: { kafka: { key: { type: string; description: string } } };
-    };
-    expect(json.payload.schemaFormat).toBe(PROTOBUF);
-    // The payload schema names the message's own protobuf type (checked by protobufNames).
-    expect(message.payload()?.description()).toBe(message.name());
-    expect(json.headers.allOf[1]?.properties?.ce_type?.const).toBe(message.name());
-    expect(json.bindings.kafka.key).toMatchObject({ type: 'string' });
-    expect(message.headers()?.json()).toMatchObject({
-      allOf: [
-        {
-          required: expect.arrayContaining([
-            'ce_id',
-            'ce_type',
-            'ce_source',
-            'ce_time',
-            'ce_specversion',
-            'content-type',
-          ]),
-        },
-        expect.anything(),
-      ],
-    });
-  }
+  expectCloudEventMessages(document!);
 });
 
 it('a payload naming no protobuf message is an error', async () => {
