@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SpanKind, type Link } from '@opentelemetry/api';
 import { LogProcessor, type EventStore, type RecordedEvent } from '@park/eventstore';
 import { CE, PROTOBUF_CONTENT_TYPE } from './headers';
@@ -92,7 +93,7 @@ export class OutboxRelay {
     const records: OutgoingRecord[] = [];
     for (const event of events) {
       const message = this.options.map(event);
-      if (message) records.push(this.toRecord(event, message));
+      if (message) records.push(integrationRecord(event, message, this.options.source));
     }
     if (records.length === 0) return;
     const topics = [...new Set(records.map((record) => record.topic))];
@@ -128,22 +129,59 @@ export class OutboxRelay {
     );
     this.publishedCount += records.length;
   }
+}
 
-  private toRecord(event: RecordedEvent, message: IntegrationMessage): OutgoingRecord {
-    const headers: Record<string, string> = {
-      [CE.id]: event.eventId,
-      [CE.type]: message.type,
-      [CE.source]: this.options.source,
-      [CE.time]: event.recordedAt.toISOString(),
-      [CE.specversion]: '1.0',
-      [CE.contentType]: PROTOBUF_CONTENT_TYPE,
-    };
-    if (message.subject) headers[CE.subject] = message.subject;
-    if (typeof event.metadata.traceparent === 'string') {
-      headers[CE.traceparent] = event.metadata.traceparent;
-      if (typeof event.metadata.tracestate === 'string')
-        headers[CE.tracestate] = event.metadata.tracestate;
-    }
-    return { topic: message.topic, key: message.key, value: message.payload, headers };
+export interface CloudEventRecord {
+  topic: string;
+  key: string;
+  /** ce_type: the payload's protobuf message name. */
+  type: string;
+  payload: Uint8Array;
+  /** ce_id; a random one when absent. */
+  id?: string;
+  /** ce_source, e.g. //park/metering. */
+  source: string;
+  time?: Date;
+  subject?: string;
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** A protobuf payload as a record with CloudEvents binary-mode headers. */
+export function cloudEventRecord(event: CloudEventRecord): OutgoingRecord {
+  const headers: Record<string, string> = {
+    [CE.id]: event.id ?? randomUUID(),
+    [CE.type]: event.type,
+    [CE.source]: event.source,
+    [CE.specversion]: '1.0',
+    [CE.contentType]: PROTOBUF_CONTENT_TYPE,
+  };
+  if (event.time) headers[CE.time] = event.time.toISOString();
+  if (event.subject) headers[CE.subject] = event.subject;
+  if (event.traceparent) {
+    headers[CE.traceparent] = event.traceparent;
+    if (event.tracestate) headers[CE.tracestate] = event.tracestate;
   }
+  return { topic: event.topic, key: event.key, value: event.payload, headers };
+}
+
+/** The record the relay publishes for a stored event and its integration message. */
+export function integrationRecord(
+  event: RecordedEvent,
+  message: IntegrationMessage,
+  source: string,
+): OutgoingRecord {
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return cloudEventRecord({
+    topic: message.topic,
+    key: message.key,
+    type: message.type,
+    payload: message.payload,
+    id: event.eventId,
+    source,
+    time: event.recordedAt,
+    subject: message.subject,
+    traceparent: text(event.metadata.traceparent),
+    tracestate: text(event.metadata.tracestate),
+  });
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { park } from '@park/contracts';
-import { CE, PROTOBUF_CONTENT_TYPE, type MessageProducer } from '@park/messaging';
+import { cloudEventRecord, type MessageProducer } from '@park/messaging';
 
 /**
  * A stand-in for the metering service's relay in tests of the services that consume its topics:
@@ -32,18 +32,7 @@ export type Publish = (
 export function recordPublisher(producer: MessageProducer): Publish {
   return async (topic, key, type, payload, id = randomUUID()) => {
     await producer.send([
-      {
-        topic,
-        key,
-        value: payload,
-        headers: {
-          [CE.id]: id,
-          [CE.type]: type,
-          [CE.source]: '//park/test',
-          [CE.specversion]: '1.0',
-          [CE.contentType]: PROTOBUF_CONTENT_TYPE,
-        },
-      },
+      cloudEventRecord({ topic, key, type, payload, id, source: '//park/test' }),
     ]);
     return id;
   };

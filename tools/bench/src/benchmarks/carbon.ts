@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { park } from '@park/contracts';
@@ -10,13 +10,12 @@ import {
 } from '@park/carbon/integration';
 import { carbonConfigSchema, startCarbonService, type CarbonServer } from '@park/carbon/server';
 import {
-  CE,
+  cloudEventRecord,
   createKafka,
   deadLetterTopic,
   ensureTopics,
   MessageProducer,
   messagingMigrationsDir,
-  PROTOBUF_CONTENT_TYPE,
   type OutgoingRecord,
 } from '@park/messaging';
 import type { Admin } from 'kafkajs';
@@ -112,19 +111,9 @@ export const carbonBenchmark = defineBenchmark({
         topic: string,
         key: string,
         type: string,
-        value: Uint8Array,
-      ): OutgoingRecord => ({
-        topic,
-        key,
-        value,
-        headers: {
-          [CE.id]: randomUUID(),
-          [CE.type]: type,
-          [CE.source]: '//park/metering',
-          [CE.specversion]: '1.0',
-          [CE.contentType]: PROTOBUF_CONTENT_TYPE,
-        },
-      });
+        payload: Uint8Array,
+      ): OutgoingRecord =>
+        cloudEventRecord({ topic, key, type, payload, source: '//park/metering' });
 
       // The registry the readings refer to, then every readings record, before the clock starts.
       const meterIds = Array.from({ length: meters }, (_, i) => `M-${String(i).padStart(6, '0')}`);

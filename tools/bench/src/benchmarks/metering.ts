@@ -6,13 +6,12 @@ import * as grpc from '@grpc/grpc-js';
 import { park } from '@park/contracts';
 import type { RecordedEvent } from '@park/eventstore';
 import {
-  CE,
+  integrationRecord,
   createKafka,
   deadLetterTopic,
   ensureTopics,
   MessageProducer,
   messagingMigrationsDir,
-  PROTOBUF_CONTENT_TYPE,
   type IntegrationEventMapper,
   type OutgoingRecord,
 } from '@park/messaging';
@@ -74,22 +73,10 @@ function planCalls(
   return calls;
 }
 
-/** The relay's record for an event (CloudEvents headers as OutboxRelay sets them). */
+/** The relay's record for an event. */
 function toRecord(event: RecordedEvent, map: IntegrationEventMapper): OutgoingRecord | undefined {
   const message = map(event);
-  if (!message) return undefined;
-  const headers: Record<string, string> = {
-    [CE.id]: event.eventId,
-    [CE.type]: message.type,
-    [CE.source]: '//park/metering',
-    [CE.time]: event.recordedAt.toISOString(),
-    [CE.specversion]: '1.0',
-    [CE.contentType]: PROTOBUF_CONTENT_TYPE,
-  };
-  if (message.subject) headers[CE.subject] = message.subject;
-  if (typeof event.metadata.traceparent === 'string')
-    headers[CE.traceparent] = event.metadata.traceparent;
-  return { topic: message.topic, key: message.key, value: message.payload, headers };
+  return message ? integrationRecord(event, message, '//park/metering') : undefined;
 }
 
 /** One gateway: a client stream of IngestReadings batches; resolves with its answer. */

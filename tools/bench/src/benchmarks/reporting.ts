@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { park } from '@park/contracts';
@@ -9,12 +9,11 @@ import {
   METERING_REGISTRY_TOPIC,
 } from '@park/carbon/integration';
 import {
-  CE,
+  cloudEventRecord,
   createKafka,
   ensureTopics,
   MessageProducer,
   messagingMigrationsDir,
-  PROTOBUF_CONTENT_TYPE,
   type OutgoingRecord,
 } from '@park/messaging';
 import { reportingMigrationsDir, schemaOf } from '@park/reporting';
@@ -126,19 +125,8 @@ export const reportingBenchmark = defineBenchmark({
         topic: string,
         key: string,
         type: string,
-        value: Uint8Array,
-      ): OutgoingRecord => ({
-        topic,
-        key,
-        value,
-        headers: {
-          [CE.id]: randomUUID(),
-          [CE.type]: type,
-          [CE.source]: '//park/bench',
-          [CE.specversion]: '1.0',
-          [CE.contentType]: PROTOBUF_CONTENT_TYPE,
-        },
-      });
+        payload: Uint8Array,
+      ): OutgoingRecord => cloudEventRecord({ topic, key, type, payload, source: '//park/bench' });
 
       // The registry, then the readings and emissions records, all before the service starts.
       const enterpriseId = (e: number) => `ent-${e}`;
