@@ -9,3 +9,4 @@ export * from './grpc';
 export * from './metering-stand-in';
 export * from './asyncapi';
 export * from './access-matrix';
+export * from './service-under-test';

@@ -12,9 +12,10 @@ import {
   type MeteringStandIn,
   type MeterSpec,
   type Publish,
-  testInfrastructure,
   testKafka,
   type TestDatabase,
+  serviceTestSettings,
+  deleteTopicsWithPrefix,
 } from '@park/testing';
 import type { Kafka } from 'kafkajs';
 import { carbonMigrationsDir } from '../app';
@@ -56,7 +57,6 @@ export async function startCarbonHarness(
   name: string,
   overrides: Record<string, string> = {},
 ): Promise<CarbonHarness> {
-  const infra = testInfrastructure();
   const db = await createTestDatabase(name, {
     migrations: [messagingMigrationsDir, carbonMigrationsDir],
   });
@@ -80,21 +80,9 @@ export async function startCarbonHarness(
   await producer.connect();
 
   const config = loadConfig(carbonConfigSchema, {
-    SERVICE_NAME: `carbon-${name}`,
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-    REDIS_URL: infra.redisUrl,
-    JWT_SECRET: AUTH.secret,
-    JWT_ISSUER: AUTH.issuer,
-    JWT_AUDIENCE: AUTH.audience,
-    GRPC_HOST: '127.0.0.1',
-    HTTP_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    HTTP_PORT: '0',
-    LOG_LEVEL: 'error',
+    ...serviceTestSettings({ serviceName: `carbon-${name}`, databaseUrl: db.url, auth: AUTH }),
     CARBON_TOPIC_PREFIX: prefix,
     CARBON_PERIOD_CLOSE_INTERVAL_MS: '0',
-    SHUTDOWN_TIMEOUT_MS: '30000',
     ...overrides,
   });
   const server = await startCarbonService(config, { relayPollIntervalMs: 50 });
@@ -119,20 +107,7 @@ export async function startCarbonHarness(
       server.stopScheduler();
       await server.runtime.shutdown('test done').catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
-      const cleanup = kafka.admin();
-      await cleanup.connect();
-      await cleanup
-        .deleteTopics({
-          topics: [
-            ...Object.values(topics),
-            `${topics.emissions}.dlq`,
-            `${topics.readings}.dlq`,
-            `${topics.registry}.dlq`,
-            `${topics.allocations}.dlq`,
-          ],
-        })
-        .catch(() => undefined);
-      await cleanup.disconnect();
+      await deleteTopicsWithPrefix(kafka, prefix);
       await db.drop();
     },
   };

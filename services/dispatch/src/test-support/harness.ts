@@ -9,15 +9,15 @@ import {
   createTestDatabase,
   meteringStandIn,
   recordPublisher,
-  testInfrastructure,
   testKafka,
   type MeteringStandIn,
   type Publish,
   type TestDatabase,
+  serviceTestSettings,
+  deleteTopicsWithPrefix,
 } from '@park/testing';
 import type { Kafka } from 'kafkajs';
 import { dispatchMigrationsDir } from '../app';
-import { dispatchTopics } from '../integration/outbound';
 import { dispatchConfigSchema, startDispatchService, type DispatchServer } from '../server';
 
 export const AUTH: AuthSettings = {
@@ -49,7 +49,6 @@ export async function startDispatchHarness(
   name: string,
   overrides: Record<string, string> = {},
 ): Promise<DispatchHarness> {
-  const infra = testInfrastructure();
   const db = await createTestDatabase(name, {
     migrations: [messagingMigrationsDir, dispatchMigrationsDir],
   });
@@ -69,21 +68,9 @@ export async function startDispatchHarness(
   const producer = new MessageProducer(kafka);
   await producer.connect();
   const config = loadConfig(dispatchConfigSchema, {
-    SERVICE_NAME: `dispatch-${name}`,
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-    REDIS_URL: infra.redisUrl,
-    JWT_SECRET: AUTH.secret,
-    JWT_ISSUER: AUTH.issuer,
-    JWT_AUDIENCE: AUTH.audience,
-    GRPC_HOST: '127.0.0.1',
-    HTTP_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    HTTP_PORT: '0',
-    LOG_LEVEL: 'error',
+    ...serviceTestSettings({ serviceName: `dispatch-${name}`, databaseUrl: db.url, auth: AUTH }),
     DISPATCH_TOPIC_PREFIX: prefix,
     DISPATCH_TICK_MS: '0',
-    SHUTDOWN_TIMEOUT_MS: '30000',
     ...overrides,
   });
   const server = await startDispatchService(config, { relayPollIntervalMs: 50 });
@@ -107,17 +94,7 @@ export async function startDispatchHarness(
       server.stopScheduler();
       await server.runtime.shutdown('test done').catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
-      const cleanup = kafka.admin();
-      await cleanup.connect();
-      const existing = new Set(await cleanup.listTopics());
-      const doomed = [
-        ...Object.values(topics),
-        ...dispatchTopics.map((spec) => `${prefix}${spec.name}`),
-      ]
-        .flatMap((topic) => [topic, `${topic}.dlq`])
-        .filter((topic) => existing.has(topic));
-      await cleanup.deleteTopics({ topics: doomed }).catch(() => undefined);
-      await cleanup.disconnect();
+      await deleteTopicsWithPrefix(kafka, prefix);
       await db.drop();
     },
   };

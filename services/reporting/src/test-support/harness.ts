@@ -13,11 +13,12 @@ import {
   createTestDatabase,
   meteringStandIn,
   recordPublisher,
-  testInfrastructure,
   testKafka,
   type MeteringStandIn,
   type Publish,
   type TestDatabase,
+  serviceTestSettings,
+  deleteTopicsWithPrefix,
 } from '@park/testing';
 import type { Kafka } from 'kafkajs';
 import { reportingMigrationsDir } from '../app';
@@ -86,7 +87,6 @@ export async function startReportingHarness(
   name: string,
   overrides: Record<string, string> = {},
 ): Promise<ReportingHarness> {
-  const infra = testInfrastructure();
   const db = await createTestDatabase(name, {
     migrations: [messagingMigrationsDir, reportingMigrationsDir],
   });
@@ -112,20 +112,8 @@ export async function startReportingHarness(
   const producer = new MessageProducer(kafka);
   await producer.connect();
   const config = loadConfig(reportingConfigSchema, {
-    SERVICE_NAME: `reporting-${name}`,
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-    REDIS_URL: infra.redisUrl,
-    JWT_SECRET: AUTH.secret,
-    JWT_ISSUER: AUTH.issuer,
-    JWT_AUDIENCE: AUTH.audience,
-    GRPC_HOST: '127.0.0.1',
-    HTTP_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    HTTP_PORT: '0',
-    LOG_LEVEL: 'error',
+    ...serviceTestSettings({ serviceName: `reporting-${name}`, databaseUrl: db.url, auth: AUTH }),
     REPORTING_TOPIC_PREFIX: prefix,
-    SHUTDOWN_TIMEOUT_MS: '30000',
     ...overrides,
   });
   const server = await startReportingService(config);
@@ -168,13 +156,7 @@ export async function startReportingHarness(
       await server.projections.stop().catch(() => undefined);
       await server.runtime.shutdown('test done').catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
-      const cleanup = kafka.admin();
-      await cleanup.connect();
-      const existing = new Set(await cleanup.listTopics());
-      await cleanup
-        .deleteTopics({ topics: Object.values(topics).filter((topic) => existing.has(topic)) })
-        .catch(() => undefined);
-      await cleanup.disconnect();
+      await deleteTopicsWithPrefix(kafka, prefix);
       await db.drop();
     },
   };
