@@ -3,20 +3,23 @@
 // services started for this file (fresh databases, a topic prefix of its own, ephemeral loopback
 // ports), with the documents' environment variables pointing at them. Each block must run to
 // its end, and its output must contain every `# prints:` line of the block. Blocks marked
-// ```sh no-run are not run (grpcurl, kubectl): the text before each says why.
+// ```sh no-run are not run (kubectl against a production cluster): the text before each says
+// why. A block marked ```sh needs=<command> runs where that command is installed (grpcurl, which
+// Debian does not package) and is reported as not run elsewhere.
 //
 // What the documents act on is seeded first: the simulator's park (three enterprises) with six
 // hours of readings on a day five months back (so that its month can be closed), plans for today
 // (setpoints for the EMS section) and tomorrow, and one undecodable record on the readings topic
 // (the dead letter the operators' runbook lists and replays).
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { park } from '@park/contracts';
 import { signDevelopmentToken, type AuthSettings } from '@park/service-kit';
-import { eventually, testKafka, unary } from '@park/testing';
+import { eventually, startParkServices, testKafka, unary, type ParkServices } from '@park/testing';
 import { buildPark } from './park-model';
 import { registerPark, streamReadings } from './simulator';
 import {
@@ -26,8 +29,8 @@ import {
   type DocBlock,
   type SessionRun,
 } from './test-support/doc-blocks';
-import { REPO, startParkServices, type ParkServices } from './test-support/park-services';
 
+const REPO = path.resolve(__dirname, '..', '..', '..');
 const ID = randomBytes(4).toString('hex');
 const PREFIX = `test.docs.${ID}.`;
 const SECRET = `docs-test-secret-${ID}-of-32-chars-or-more`;
@@ -57,8 +60,16 @@ const DOCS = ['docs/integrators.md', 'docs/operators.md'] as const;
 const documents = Object.fromEntries(
   DOCS.map((doc) => [doc, fencedBlocks(fs.readFileSync(path.join(REPO, doc), 'utf8'), doc)]),
 ) as Record<(typeof DOCS)[number], DocBlock[]>;
+const NEEDS = /^needs=([\w.-]+)$/;
+const installed = (command: string) =>
+  spawnSync('bash', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+/** The commands a block needs that this machine lacks. */
+const missingFor = (block: DocBlock) =>
+  block.flags.flatMap((flag) => NEEDS.exec(flag)?.[1] ?? []).filter((c) => !installed(c));
 const shellBlocks = (doc: (typeof DOCS)[number]) =>
-  documents[doc].filter((b) => b.lang === 'sh' && !b.flags.includes('no-run'));
+  documents[doc].filter(
+    (b) => b.lang === 'sh' && !b.flags.includes('no-run') && missingFor(b).length === 0,
+  );
 
 let services: ParkServices | undefined;
 let scratch: string | undefined;
@@ -290,7 +301,14 @@ describe('the documents', () => {
         says: true,
       });
     }
-    expect(blocks.every((b) => b.lang !== 'sh' || b.flags.every((f) => f === 'no-run'))).toBe(true);
+    expect(
+      blocks.every((b) => b.lang !== 'sh' || b.flags.every((f) => f === 'no-run' || NEEDS.test(f))),
+    ).toBe(true);
+    for (const block of blocks.filter((b) => b.lang === 'sh' && missingFor(b).length > 0)) {
+      console.log(
+        `${doc}:${block.line} not run: ${missingFor(block).join(', ')} is not installed here`,
+      );
+    }
   });
 
   it("integrators.md's KafkaUsers are shaped like the prod overlay's and name real topics", () => {
