@@ -6,6 +6,8 @@ import { Upcasters, type Upcaster } from './upcasting';
 import {
   LOG_START,
   type AppendResult,
+  type EventMetadata,
+  type JsonObject,
   type ExpectedVersion,
   type LogPosition,
   type NewEvent,
@@ -46,6 +48,46 @@ FROM allowed,
 ORDER BY e.ord
 RETURNING event_id, stream_version, global_position, transaction_id`;
 
+/*
+ * APPEND_SQL for several streams in one statement (one round trip, one notification): every
+ * stream's head is read and its expectation applied as above, and unless all of them hold nothing
+ * is inserted. Each event's data and metadata travel in one JSON array each rather than as a
+ * jsonb[] literal, whose text form escapes every quote of every event.
+ */
+const APPEND_MANY_SQL = `
+WITH wanted AS (
+  SELECT s.stream_id, s.kind, s.expected, s.ord AS stream_ord
+  FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS s(stream_id, kind, expected, ord)
+), head AS (
+  SELECT wanted.*, coalesce(
+    (SELECT stream_version FROM events WHERE events.stream_id = wanted.stream_id
+     ORDER BY stream_version DESC LIMIT 1),
+    0) AS version
+  FROM wanted
+), allowed AS (
+  SELECT stream_id, stream_ord, version FROM head
+  WHERE CASE kind
+    WHEN 'any' THEN true
+    WHEN 'no_stream' THEN version = 0
+    WHEN 'stream_exists' THEN version > 0
+    ELSE version = expected
+  END
+), incoming AS (
+  SELECT e.*, d.data, m.metadata,
+    row_number() OVER (PARTITION BY e.stream_ord ORDER BY e.ord) AS nth
+  FROM unnest($4::int[], $5::uuid[], $6::text[], $7::int[])
+      WITH ORDINALITY AS e(stream_ord, event_id, event_type, schema_version, ord)
+    JOIN jsonb_array_elements($8::jsonb) WITH ORDINALITY AS d(data, ord) ON d.ord = e.ord
+    JOIN jsonb_array_elements($9::jsonb) WITH ORDINALITY AS m(metadata, ord) ON m.ord = e.ord
+)
+INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata)
+SELECT incoming.event_id, allowed.stream_id, allowed.version + incoming.nth, incoming.event_type,
+  incoming.schema_version, incoming.data, incoming.metadata
+FROM incoming JOIN allowed ON allowed.stream_ord = incoming.stream_ord
+WHERE (SELECT count(*) FROM allowed) = cardinality($1::text[])
+ORDER BY incoming.ord
+RETURNING event_id, stream_id, stream_version, global_position, transaction_id`;
+
 const EVENT_COLUMNS = `global_position, transaction_id, event_id, stream_id, stream_version,
   event_type, schema_version, data, metadata, recorded_at`;
 
@@ -69,6 +111,13 @@ export interface EventStoreOptions {
 export interface AppendOptions {
   /** Append inside the caller's transaction, for example together with a read model update. */
   client?: PoolClient;
+}
+
+/** One stream's part of an appendMany. */
+export interface StreamAppend {
+  streamId: string;
+  events: readonly NewEvent[];
+  expected: ExpectedVersion;
 }
 
 export interface ReadStreamOptions {
@@ -146,6 +195,109 @@ export class EventStore {
       transactionId: BigInt(row.transaction_id),
     }));
     return { nextVersion: recorded[recorded.length - 1]!.streamVersion, events: recorded };
+  }
+
+  /**
+   * `append` for several streams in one statement: all of them or none. Each stream's expected
+   * version is enforced as in `append`; when one does not hold, nothing is written and its
+   * WrongExpectedVersionError is thrown (the first such stream in the order given). A stream may
+   * appear once. The results are in the order of `appends`.
+   */
+  async appendMany(
+    appends: readonly StreamAppend[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult[]> {
+    if (appends.length === 0) return [];
+    const streamIds = new Set<string>();
+    for (const { streamId, events, expected } of appends) {
+      if (streamIds.has(streamId)) throw new Error(`appendMany: stream ${streamId} given twice`);
+      streamIds.add(streamId);
+      if (events.length === 0) throw new Error(`append to ${streamId}: no events given`);
+      if (typeof expected === 'number' && (!Number.isInteger(expected) || expected < 0)) {
+        throw new RangeError(
+          `append to ${streamId}: expected version ${expected} is not a version`,
+        );
+      }
+    }
+    const db: Queryable = options.client ?? this.pool;
+    const streamOrdinals: number[] = [];
+    const eventIds: string[] = [];
+    const types: string[] = [];
+    const schemaVersions: number[] = [];
+    const data: JsonObject[] = [];
+    const metadata: EventMetadata[] = [];
+    appends.forEach(({ events }, index) => {
+      for (const event of events) {
+        streamOrdinals.push(index + 1);
+        eventIds.push(event.eventId ?? randomUUID());
+        types.push(event.type);
+        schemaVersions.push(event.schemaVersion ?? 1);
+        data.push(event.data);
+        metadata.push(withTraceMetadata(event.metadata));
+      }
+    });
+    const params = [
+      appends.map((a) => a.streamId),
+      appends.map((a) => (typeof a.expected === 'number' ? 'exact' : a.expected)),
+      appends.map((a) => (typeof a.expected === 'number' ? a.expected : null)),
+      streamOrdinals,
+      eventIds,
+      types,
+      schemaVersions,
+      JSON.stringify(data),
+      JSON.stringify(metadata),
+    ];
+    const relaxed = appends.every((a) => a.expected === 'any' || a.expected === 'stream_exists');
+    let rows: {
+      event_id: string;
+      stream_id: string;
+      stream_version: string;
+      global_position: string;
+      transaction_id: string;
+    }[];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        ({ rows } = await db.query(APPEND_MANY_SQL, params));
+        break;
+      } catch (error) {
+        if (!isStreamVersionConflict(error)) throw error;
+        // As in append: relaxed expectations still hold after a concurrent append, outside a
+        // caller's (now aborted) transaction.
+        if (relaxed && !options.client && attempt < RELAXED_APPEND_ATTEMPTS) continue;
+        const streamId = conflictingStream(error) ?? appends[0]!.streamId;
+        const expected = appends.find((a) => a.streamId === streamId)?.expected ?? 'any';
+        throw new WrongExpectedVersionError(streamId, expected, undefined);
+      }
+    }
+    if (rows.length === 0) {
+      // Some expectation did not hold: name the first stream whose head contradicts it.
+      for (const { streamId, expected } of appends) {
+        const actual = await this.streamVersion(streamId, db);
+        const holds =
+          expected === 'any' ||
+          (expected === 'no_stream' && actual === 0) ||
+          (expected === 'stream_exists' && actual > 0) ||
+          expected === actual;
+        if (!holds) throw new WrongExpectedVersionError(streamId, expected, actual);
+      }
+      throw new WrongExpectedVersionError(appends[0]!.streamId, appends[0]!.expected, undefined);
+    }
+    const byStream = new Map<string, AppendResult['events']>();
+    for (const row of rows) {
+      const recorded = {
+        eventId: row.event_id,
+        streamVersion: Number(row.stream_version),
+        globalPosition: BigInt(row.global_position),
+        transactionId: BigInt(row.transaction_id),
+      };
+      const list = byStream.get(row.stream_id);
+      if (list) list.push(recorded);
+      else byStream.set(row.stream_id, [recorded]);
+    }
+    return appends.map(({ streamId }) => {
+      const recorded = byStream.get(streamId)!.sort((a, b) => a.streamVersion - b.streamVersion);
+      return { nextVersion: recorded[recorded.length - 1]!.streamVersion, events: recorded };
+    });
   }
 
   /** The stream's current version, 0 when it does not exist. */
@@ -236,6 +388,12 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     metadata: row.metadata,
     recordedAt: row.recorded_at,
   };
+}
+
+/** The stream named by a unique violation's detail: Key (stream_id, stream_version)=(s, 3) ... */
+function conflictingStream(error: unknown): string | undefined {
+  const detail = (error as { detail?: string }).detail;
+  return detail?.match(/^Key \(stream_id, stream_version\)=\((.*), \d+\) already exists/)?.[1];
 }
 
 function isStreamVersionConflict(error: unknown): boolean {

@@ -8,6 +8,7 @@ export {
   type EventStoreOptions,
   type AppendOptions,
   type ReadStreamOptions,
+  type StreamAppend,
 } from './event-store';
 export { createPool, inTransaction, type PoolSettings } from './pool';
 export { migrate, eventStoreMigrationsDir, type MigrateOptions } from './migrations';

@@ -96,9 +96,11 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
 
   /**
    * `write` for several streams in ONE transaction: the streams are loaded together (one
-   * snapshot query, one event query), then decided, appended and projected one after the other
-   * in stream id order (the same lock order for every such transaction), and committed
-   * together. A version conflict on any stream rolls all of them back and does it again on new
+   * snapshot query, one event query), decided one after the other in stream id order, then
+   * appended in one statement (rows in stream id order: the same lock order for every such
+   * transaction) and projected in one call, and committed together. A stream's `decide` sees the
+   * read models as they were before this transaction's events: it must not depend on another
+   * stream of the same call. A version conflict on any stream rolls all of them back and does it again on new
    * states, up to maxAttempts times. `decide` must not throw for one stream's domain reasons
    * (that fails them all): return such an answer as the stream's result with no events.
    */
@@ -121,28 +123,35 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
           for (const streamId of ids) {
             const { state, version } = loaded.get(streamId)!;
             const { events, result } = await decide(streamId, state, client);
-            if (events.length === 0) {
-              outcomes.push({ streamId, events, result, version });
-              continue;
-            }
-            const data = events.map(toJson);
-            const appended = await this.store.append(
-              streamId,
-              events.map((event, i) => ({ type: event.type, data: data[i]!, metadata })),
-              version === 0 ? 'no_stream' : version,
-              { client },
-            );
-            await this.project(
-              client,
-              events.map((event, i) => ({
-                streamId,
-                streamVersion: appended.events[i]!.streamVersion,
-                type: event.type,
-                data: data[i]!,
-              })),
-            );
-            outcomes.push({ streamId, events, result, version: appended.nextVersion });
+            outcomes.push({ streamId, events, result, version });
           }
+          const changed = outcomes.filter((outcome) => outcome.events.length > 0);
+          if (changed.length === 0) return outcomes;
+          const data = changed.map((outcome) => outcome.events.map(toJson));
+          const appended = await this.store.appendMany(
+            changed.map((outcome, i) => ({
+              streamId: outcome.streamId,
+              events: outcome.events.map((event, k) => ({
+                type: event.type,
+                data: data[i]![k]!,
+                metadata,
+              })),
+              expected: outcome.version === 0 ? 'no_stream' : outcome.version,
+            })),
+            { client },
+          );
+          await this.project(
+            client,
+            changed.flatMap((outcome, i) =>
+              outcome.events.map((event, k) => ({
+                streamId: outcome.streamId,
+                streamVersion: appended[i]!.events[k]!.streamVersion,
+                type: event.type,
+                data: data[i]![k]!,
+              })),
+            ),
+          );
+          changed.forEach((outcome, i) => (outcome.version = appended[i]!.nextVersion));
           return outcomes;
         });
         const written = new Map<string, WriteOutcome<Event, State, Result>>();

@@ -25,7 +25,7 @@ import { fillGaps } from './gap-service';
 import { MeterHotStateCache } from './hot-state';
 import { IngestService, type BatchReading } from './ingest-service';
 import { MeterStreams } from './meter-streams';
-import { rebuildReadModels } from './projection';
+import { projectMeteringEvents, rebuildReadModels } from './projection';
 
 jest.setTimeout(120_000);
 
@@ -626,4 +626,50 @@ it('rebuilds identical read models from the event log', async () => {
   const projected = await rebuildReadModels(db.pool);
   expect(projected).toBe(await eventCount());
   expect(await dump()).toEqual(before);
+});
+
+it('projects consecutive ReadingsRecorded of several meters together, a later event of a meter after', async () => {
+  const meter = (meterId: string) => ({
+    meterId,
+    parkId: 'park-1',
+    enterpriseId: 'ent-1',
+    commodity: 'electricity',
+    role: 'grid_import',
+    unit: 'kWh',
+    intervalMinutes: 15,
+  });
+  const recorded = (meterId: string, version: number, value: string, k: number) => ({
+    streamId: `meter-${meterId}`,
+    streamVersion: version,
+    type: 'ReadingsRecorded',
+    data: {
+      meter: meter(meterId),
+      readings: [
+        { intervalStart: q(k), intervalEnd: q(k + 1), value, quality: 'measured', source: 's' },
+      ],
+    },
+  });
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    // In one call: a and b together, then a again on the same interval (a newer version), then
+    // an older event of b that must not win.
+    await projectMeteringEvents(client, [
+      recorded('m-proj-a', 2, '1', 0),
+      recorded('m-proj-b', 2, '2', 0),
+      recorded('m-proj-a', 3, '3', 0),
+      recorded('m-proj-b', 1, '9', 0),
+    ]);
+    const { rows: projected } = await client.query<{ meter_id: string; value: string }>(
+      `SELECT meter_id, value::text, stream_version::int AS version FROM readings
+       WHERE meter_id LIKE 'm-proj-%' ORDER BY meter_id`,
+    );
+    expect(projected).toEqual([
+      { meter_id: 'm-proj-a', value: '3', version: 3 },
+      { meter_id: 'm-proj-b', value: '2', version: 2 },
+    ]);
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
 });

@@ -33,10 +33,30 @@ export async function projectMeteringEvents(
   db: Queryable,
   events: readonly ProjectableEvent[],
 ): Promise<void> {
+  // Consecutive ReadingsRecorded of different meters touch different rows: one statement for
+  // all of them. A second event of the same stream waits for the next statement, since one
+  // INSERT ... ON CONFLICT cannot update a row twice.
+  let recorded: ReadingGroup[] = [];
+  const recordedStreams = new Set<string>();
+  const flushRecorded = async () => {
+    if (recorded.length === 0) return;
+    await upsertReadings(db, recorded, 'all');
+    recorded = [];
+    recordedStreams.clear();
+  };
   for (const event of events) {
+    if (event.type === 'ReadingsRecorded') {
+      if (recordedStreams.has(event.streamId)) await flushRecorded();
+      const d = event.data as unknown as { meter: MeterDescriptor; readings: RecordedReading[] };
+      recorded.push({ meter: d.meter, version: event.streamVersion, rows: d.readings });
+      recordedStreams.add(event.streamId);
+      continue;
+    }
+    await flushRecorded();
     if (await projectRegistryEvent(db, event)) continue;
     await projectReadingEvent(db, event);
   }
+  await flushRecorded();
 }
 
 async function projectReadingEvent(db: Queryable, event: ProjectableEvent): Promise<void> {
@@ -46,37 +66,27 @@ async function projectReadingEvent(db: Queryable, event: ProjectableEvent): Prom
   switch (event.type) {
     case 'ReadingsRecorded': {
       const readings = d.readings as RecordedReading[];
-      await upsertReadings(
-        db,
-        meter!,
-        version,
-        readings.map((r) => ({
-          start: r.intervalStart,
-          end: r.intervalEnd,
-          value: r.value ?? null,
-          quality: r.quality,
-          source: r.source,
-          register: r.register ?? null,
-          registerEdited: r.registerEdited === true,
-        })),
-        'all',
-      );
+      await upsertReadings(db, [{ meter: meter!, version, rows: readings }], 'all');
       return;
     }
     case 'ReadingCorrected':
       await upsertReadings(
         db,
-        meter!,
-        version,
         [
           {
-            start: d.intervalStart as string,
-            end: d.intervalEnd as string,
-            value: d.newValue as string,
-            quality: d.newQuality as string,
-            source: d.source as string,
-            register: (d.register as string | undefined) ?? null,
-            registerEdited: d.registerEdited === true,
+            meter: meter!,
+            version,
+            rows: [
+              {
+                intervalStart: d.intervalStart as string,
+                intervalEnd: d.intervalEnd as string,
+                value: d.newValue as string,
+                quality: d.newQuality as string,
+                source: d.source as string,
+                register: d.register as string | undefined,
+                registerEdited: d.registerEdited === true || undefined,
+              },
+            ],
           },
         ],
         'all',
@@ -87,17 +97,19 @@ async function projectReadingEvent(db: Queryable, event: ProjectableEvent): Prom
       // An estimate replaces the value only: a cumulative interval keeps its end register.
       await upsertReadings(
         db,
-        meter!,
-        version,
-        readings.map((r) => ({
-          start: r.intervalStart,
-          end: r.intervalEnd,
-          value: r.value,
-          quality: 'estimated',
-          source: 'vee',
-          register: null,
-          registerEdited: false,
-        })),
+        [
+          {
+            meter: meter!,
+            version,
+            rows: readings.map((r) => ({
+              intervalStart: r.intervalStart,
+              intervalEnd: r.intervalEnd,
+              value: r.value,
+              quality: 'estimated',
+              source: 'vee',
+            })),
+          },
+        ],
         'value',
       );
       return;
@@ -159,24 +171,46 @@ async function projectReadingEvent(db: Queryable, event: ProjectableEvent): Prom
   }
 }
 
+/** A row of the readings table in the shape of a RecordedReading (absent fields are null). */
 interface ReadingRow {
-  start: string;
-  end: string;
-  value: string | null;
+  intervalStart: string;
+  intervalEnd: string;
+  value?: string;
   quality: string;
   source: string;
-  register: string | null;
-  registerEdited: boolean;
+  register?: string;
+  registerEdited?: boolean;
 }
 
+/** One event's rows with the meter and stream version they are written under. */
+interface ReadingGroup {
+  meter: MeterDescriptor;
+  version: number;
+  rows: readonly ReadingRow[];
+}
+
+/**
+ * Upserts the groups' rows in one statement. They travel as one JSON document whose rows are
+ * the events' own reading objects: no per-reading arrays to build, no array literal to escape.
+ */
 async function upsertReadings(
   db: Queryable,
-  meter: MeterDescriptor,
-  version: number,
-  rows: ReadingRow[],
+  groups: readonly ReadingGroup[],
   update: 'all' | 'value',
 ): Promise<void> {
-  if (rows.length === 0) return;
+  const payload = groups
+    .filter((group) => group.rows.length > 0)
+    .map(({ meter, version, rows }) => ({
+      meterId: meter.meterId,
+      parkId: meter.parkId,
+      enterpriseId: meter.enterpriseId,
+      commodity: meter.commodity,
+      role: meter.role,
+      unit: meter.unit,
+      version,
+      rows,
+    }));
+  if (payload.length === 0) return;
   const set =
     update === 'all'
       ? `value = EXCLUDED.value, quality = EXCLUDED.quality, source = EXCLUDED.source,
@@ -185,28 +219,18 @@ async function upsertReadings(
   await db.query(
     `INSERT INTO readings (meter_id, interval_start, interval_end, value, quality, source, register,
        register_edited, park_id, enterprise_id, commodity, role, unit, stream_version)
-     SELECT $1, s, e, v, q, src, r, re, $2, $3, $4, $5, $6, $7
-     FROM unnest($8::timestamptz[], $9::timestamptz[], $10::numeric[], $11::text[], $12::text[],
-       $13::numeric[], $14::boolean[]) AS t(s, e, v, q, src, r, re)
+     SELECT g."meterId", r."intervalStart", r."intervalEnd", r.value, r.quality, r.source,
+       r.register, coalesce(r."registerEdited", false), g."parkId", g."enterpriseId", g.commodity,
+       g.role, g.unit, g.version
+     FROM json_to_recordset($1::json) AS g("meterId" text, "parkId" text, "enterpriseId" text,
+         commodity text, role text, unit text, version bigint, rows json)
+       CROSS JOIN LATERAL json_to_recordset(g.rows) AS r("intervalStart" timestamptz,
+         "intervalEnd" timestamptz, value numeric, quality text, source text, register numeric,
+         "registerEdited" boolean)
      ON CONFLICT (meter_id, interval_start) DO UPDATE SET ${set}
        interval_end = EXCLUDED.interval_end, stream_version = EXCLUDED.stream_version
      WHERE readings.stream_version < EXCLUDED.stream_version`,
-    [
-      meter.meterId,
-      meter.parkId,
-      meter.enterpriseId,
-      meter.commodity,
-      meter.role,
-      meter.unit,
-      version,
-      rows.map((r) => r.start),
-      rows.map((r) => r.end),
-      rows.map((r) => r.value),
-      rows.map((r) => r.quality),
-      rows.map((r) => r.source),
-      rows.map((r) => r.register),
-      rows.map((r) => r.registerEdited),
-    ],
+    [JSON.stringify(payload)],
   );
 }
 
