@@ -10,3 +10,4 @@ export * from './metering-stand-in';
 export * from './asyncapi';
 export * from './access-matrix';
 export * from './service-under-test';
+export * from './park-services';

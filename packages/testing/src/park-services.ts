@@ -1,25 +1,23 @@
 // The four services as `npm start` runs them, each a process of its own from source, but isolated
-// for a test: fresh databases, a topic prefix of their own, ephemeral loopback ports (read from
-// each service's IPC 'serving' message). The approach of e2e.test.ts, kept here for other tests.
+// for a test or a benchmark: fresh databases, a topic prefix of their own, ephemeral loopback
+// ports (read from each service's IPC 'serving' message). The approach of the simulator's
+// e2e.test.ts, shared by its docs test and the load benchmarks (tools/bench), which sample each
+// process's memory.
 import type { ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import {
-  createTestDatabase,
-  exitOf,
-  nextMessage,
-  spawnTsChild,
-  testInfrastructure,
-  testKafka,
-  type TestDatabase,
-} from '@park/testing';
+import { repoRoot } from '@park/infra';
+import { Kafka, logLevel } from 'kafkajs';
+import { exitOf, nextMessage, spawnTsChild } from './child-process';
+import { createTestDatabase, type TestDatabase } from './database';
+import { testInfrastructure, type TestInfrastructure } from './environment';
 
 export const SERVICES = ['metering', 'carbon', 'dispatch', 'reporting'] as const;
 export type Service = (typeof SERVICES)[number];
 
-export const REPO = path.resolve(__dirname, '..', '..', '..', '..');
-
 export interface ParkServicesOptions {
+  /** Where PostgreSQL, Kafka and Redis are; jest's test infrastructure when omitted. */
+  infrastructure?: Pick<TestInfrastructure, 'postgresUrl' | 'kafkaBrokers' | 'redisUrl'>;
   /** Prepended to every topic name (and consumer group) the services use. */
   prefix: string;
   /** Label of the test databases. */
@@ -31,6 +29,11 @@ export interface ParkServicesOptions {
    * park ids) is seen.
    */
   redisDb?: number;
+  /**
+   * The services to start (all four when omitted); reporting needs carbon. Unstarted services
+   * have no database and no port.
+   */
+  services?: readonly Service[];
   /** Extra environment per service (its own configuration variables). */
   env?: Partial<Record<Service, Record<string, string>>>;
   logLevel?: string;
@@ -47,6 +50,14 @@ export interface ParkServices {
   http(service: Service): string;
   redisUrl: string;
   kafkaBrokers: string[];
+  /** Connection string of a started service's database. */
+  databaseUrl(service: Service): string;
+  /** Process id of a running service (its memory can be read from /proc/<pid>/status). */
+  pid(service: Service): number;
+  /** Kills a running service (SIGKILL: a crash) and waits for its exit; not an unexpected one. */
+  kill(service: Service, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a killed service again, on its former ports and database, until it serves. */
+  restart(service: Service): Promise<void>;
   /** Unexpected exits seen so far ("carbon exited (code 1)"). */
   unexpectedExits: string[];
   /** Kills the services, drops the databases, deletes the prefix's topics and groups. */
@@ -95,11 +106,17 @@ function redisUrlWithDb(url: string, db: number | undefined): string {
 }
 
 export async function startParkServices(options: ParkServicesOptions): Promise<ParkServices> {
-  const infra = testInfrastructure();
+  const infra = options.infrastructure ?? testInfrastructure();
+  const wanted = SERVICES.filter((service) => (options.services ?? SERVICES).includes(service));
+  if (wanted.includes('reporting') && !wanted.includes('carbon')) {
+    throw new Error('reporting needs carbon: start both');
+  }
   const redisUrl = redisUrlWithDb(infra.redisUrl, options.redisDb);
   const running = new Map<Service, RunningService>();
   const unexpectedExits: string[] = [];
   let databases: Partial<Record<Service, TestDatabase>> = {};
+  /** The ports of killed services: a restart takes them again, so clients need no new address. */
+  const formerPorts = new Map<Service, { grpcPort: number; httpPort: number }>();
 
   const serviceEnv = (service: Service): Record<string, string> => {
     const carbon = running.get('carbon');
@@ -113,8 +130,8 @@ export async function startParkServices(options: ParkServicesOptions): Promise<P
       JWT_AUDIENCE: 'park',
       GRPC_HOST: '127.0.0.1',
       HTTP_HOST: '127.0.0.1',
-      GRPC_PORT: '0',
-      HTTP_PORT: '0',
+      GRPC_PORT: String(formerPorts.get(service)?.grpcPort ?? 0),
+      HTTP_PORT: String(formerPorts.get(service)?.httpPort ?? 0),
       LOG_LEVEL: options.logLevel ?? 'error',
       SHUTDOWN_TIMEOUT_MS: '20000',
       REPORTING_CARBON_GRPC_ADDRESS: carbon ? `127.0.0.1:${carbon.grpcPort}` : '',
@@ -142,7 +159,7 @@ export async function startParkServices(options: ParkServicesOptions): Promise<P
 
   const startOnce = async (service: Service): Promise<void> => {
     const child = spawnTsChild(
-      path.join(REPO, 'services', service, 'src', 'main.ts'),
+      path.join(repoRoot, 'services', service, 'src', 'main.ts'),
       serviceEnv(service),
     );
     const serving = await nextMessage<{ type: string; grpcPort: number; httpPort: number }>(
@@ -164,14 +181,26 @@ export async function startParkServices(options: ParkServicesOptions): Promise<P
     });
   };
 
+  // A caller that exits without cleanup (a benchmark stopped at its time limit, an uncaught
+  // error) must not leave the services running: the IPC channel's end does not stop them.
+  const killOnExit = () => {
+    for (const { child } of running.values()) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
   const cleanup = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
     const children = [...running.values()].map(({ child }) => child);
     running.clear();
     for (const child of children) child.kill('SIGKILL');
     await Promise.all(children.map((child) => exitOf(child)));
     await Promise.all(Object.values(databases).map((db) => db?.drop().catch(() => undefined)));
     databases = {};
-    const admin = testKafka('park-services-cleanup').admin();
+    const admin = new Kafka({
+      clientId: 'park-services-cleanup',
+      brokers: infra.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    }).admin();
     await admin.connect();
     try {
       const topics = (await admin.listTopics()).filter((t) => t.startsWith(options.prefix));
@@ -189,13 +218,23 @@ export async function startParkServices(options: ParkServicesOptions): Promise<P
   try {
     if (options.redisDb !== undefined) await flushRedisDb(infra.redisUrl, options.redisDb);
     const created = await Promise.all(
-      SERVICES.map((service) => createTestDatabase(`${options.label}_${service}`, { poolSize: 1 })),
+      wanted.map((service) =>
+        createTestDatabase(`${options.label}_${service}`, {
+          poolSize: 1,
+          serverUrl: infra.postgresUrl,
+        }),
+      ),
     );
-    databases = Object.fromEntries(SERVICES.map((s, i) => [s, created[i]!]));
+    databases = Object.fromEntries(wanted.map((s, i) => [s, created[i]!]));
     // Reporting last: it is told carbon's (ephemeral) gRPC port.
-    const others = (['metering', 'dispatch'] as const).map(startService);
-    await startService('carbon');
-    await Promise.all([...others, startService('reporting')]);
+    const others = (['metering', 'dispatch'] as const)
+      .filter((service) => wanted.includes(service))
+      .map(startService);
+    if (wanted.includes('carbon')) await startService('carbon');
+    await Promise.all([
+      ...others,
+      ...(wanted.includes('reporting') ? [startService('reporting')] : []),
+    ]);
   } catch (error) {
     await cleanup().catch(() => undefined);
     throw error;
@@ -209,8 +248,29 @@ export async function startParkServices(options: ParkServicesOptions): Promise<P
   return {
     grpc: (service) => `127.0.0.1:${port(service).grpcPort}`,
     http: (service) => `http://127.0.0.1:${port(service).httpPort}`,
+    databaseUrl: (service) => {
+      const database = databases[service];
+      if (!database) throw new Error(`${service} has no database`);
+      return database.url;
+    },
     redisUrl,
     kafkaBrokers: infra.kafkaBrokers,
+    pid: (service) => {
+      const pid = port(service).child.pid;
+      if (pid === undefined) throw new Error(`${service} has no process id`);
+      return pid;
+    },
+    async kill(service, signal = 'SIGKILL') {
+      const { child, grpcPort, httpPort } = port(service);
+      formerPorts.set(service, { grpcPort, httpPort });
+      running.delete(service);
+      child.kill(signal);
+      await exitOf(child);
+    },
+    async restart(service) {
+      if (running.has(service)) throw new Error(`${service} is running`);
+      await startService(service);
+    },
     unexpectedExits,
     cleanup,
   };
