@@ -75,6 +75,23 @@ describe('selectBenchmarks', () => {
     ]);
   });
 
+  test('an alias selects its benchmark once; one run only when named is left out of a run of all', () => {
+    const soak = { ...fake('soak'), onlyWhenNamed: true };
+    const ingest = { ...fake('ingest'), aliases: ['metering'] };
+    const withExtras = [...registry, ingest, soak];
+    expect(selectBenchmarks([], withExtras).map((b) => b.name)).toEqual([
+      'eventstore',
+      'carbon',
+      'ingest',
+    ]);
+    expect(selectBenchmarks(['metering', 'ingest', 'soak'], withExtras).map((b) => b.name)).toEqual(
+      ['ingest', 'soak'],
+    );
+    const text = listing(withExtras);
+    expect(text).toContain('the ingest benchmark (also: metering)');
+    expect(text).toContain('the soak benchmark (only when named)');
+  });
+
   test('an unknown name is an error that lists the valid ones', () => {
     expect(() => selectBenchmarks(['eventstore', 'ingest', 'soak'], registry)).toThrow(
       new UsageError('unknown benchmarks ingest, soak; valid names: eventstore, carbon'),
@@ -135,6 +152,9 @@ test('the listing names every benchmark and flag with its default', () => {
 test('the registry refuses duplicate names and reserved flags', () => {
   expect(() => checkRegistry([fake('a'), fake('a')])).toThrow('two benchmarks are named a');
   expect(() => checkRegistry([fake('Bad Name')])).toThrow('is not a-z');
+  expect(() => checkRegistry([fake('a'), { ...fake('b'), aliases: ['a'] }])).toThrow(
+    'two benchmarks are named a',
+  );
   expect(() =>
     checkRegistry([fake('a', { list: { kind: 'int', description: '', default: 1 } })]),
   ).toThrow('flag --list is the harness');

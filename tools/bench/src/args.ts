@@ -65,20 +65,29 @@ export function parseArgs(argv: readonly string[]): Command {
   return list ? { kind: 'list' } : { kind: 'run', names, flags };
 }
 
-/** The named benchmarks in the order given, or all of them when no name is given. */
+/**
+ * The named benchmarks (by name or alias) in the order given, or, when no name is given, all
+ * of them but those that run only when named.
+ */
 export function selectBenchmarks(
   names: readonly string[],
   registry: readonly Benchmark[],
 ): Benchmark[] {
-  if (names.length === 0) return [...registry];
-  const unknown = names.filter((name) => !registry.some((b) => b.name === name));
+  if (names.length === 0) return registry.filter((b) => !b.onlyWhenNamed);
+  const find = (name: string) =>
+    registry.find((b) => b.name === name || (b.aliases ?? []).includes(name));
+  const unknown = names.filter((name) => !find(name));
   if (unknown.length > 0) {
     const valid = registry.map((b) => b.name).join(', ') || '(none registered)';
     throw new UsageError(
       `unknown benchmark${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; valid names: ${valid}`,
     );
   }
-  return names.map((name) => registry.find((b) => b.name === name)!);
+  const selected: Benchmark[] = [];
+  for (const benchmark of names.map((name) => find(name)!)) {
+    if (!selected.includes(benchmark)) selected.push(benchmark);
+  }
+  return selected;
 }
 
 /** Rejects flags that neither the harness nor any selected benchmark declares (typos). */
@@ -143,8 +152,9 @@ export function usage(registry: readonly Benchmark[]): string {
     'usage: npm run bench [-- [<name>...] [--<flag> <value>...]]',
     '       npm run bench -- --list',
     '',
-    'Runs the named benchmarks (all of them when none is named), prints a table of each',
-    'subject beside its baseline, and writes bench-results/<timestamp>.json and latest.json.',
+    'Runs the named benchmarks (all of them but those marked "only when named" when none is',
+    'named), prints a table of each subject beside its baseline, and writes',
+    'bench-results/<timestamp>.json and latest.json.',
     '',
     listing(registry),
   ].join('\n');
@@ -155,7 +165,12 @@ export function listing(registry: readonly Benchmark[]): string {
   const lines: string[] = ['benchmarks:'];
   const width = Math.max(0, ...registry.map((b) => b.name.length));
   for (const benchmark of registry) {
-    lines.push(`  ${benchmark.name.padEnd(width)}  ${benchmark.description}`);
+    const remarks = [
+      ...(benchmark.aliases?.length ? [`also: ${benchmark.aliases.join(', ')}`] : []),
+      ...(benchmark.onlyWhenNamed ? ['only when named'] : []),
+    ];
+    const suffix = remarks.length > 0 ? ` (${remarks.join('; ')})` : '';
+    lines.push(`  ${benchmark.name.padEnd(width)}  ${benchmark.description}${suffix}`);
     lines.push(...flagLines(benchmark.flags, width + 4));
   }
   lines.push('', 'harness flags:', ...flagLines(HARNESS_FLAGS, 2));

@@ -50,10 +50,10 @@ async function runOne(
   const { terminal } = settings;
   const log = (line: string) => terminal.line(`[${benchmark.name}] ${line}`);
   const controller = new AbortController();
+  const limitSeconds = Math.max(settings.maxSeconds, benchmark.timeLimitSeconds?.(options) ?? 0);
   const timer = setTimeout(
-    () =>
-      controller.abort(new Error(`time limit of ${settings.maxSeconds} s (--max-seconds) reached`)),
-    settings.maxSeconds * 1000,
+    () => controller.abort(new Error(`time limit of ${limitSeconds} s (--max-seconds) reached`)),
+    limitSeconds * 1000,
   );
   const onInterrupt = () => controller.abort(new Error('interrupted'));
   settings.interrupt.addEventListener('abort', onInterrupt, { once: true });

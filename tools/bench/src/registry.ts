@@ -1,8 +1,11 @@
 import { eventstoreBenchmark } from './benchmarks/eventstore';
 import { carbonBenchmark } from './benchmarks/carbon';
-import { meteringBenchmark } from './benchmarks/metering';
 import { dispatchBenchmark } from './benchmarks/dispatch';
-import { reportingBenchmark } from './benchmarks/reporting';
+import { freshnessBenchmark } from './benchmarks/freshness';
+import { ingestBenchmark } from './benchmarks/ingest';
+import { queryBenchmark } from './benchmarks/query';
+import { replayBenchmark } from './benchmarks/replay';
+import { soakBenchmark } from './benchmarks/soak';
 import { HARNESS_FLAGS } from './args';
 import type { Benchmark } from './types';
 
@@ -14,21 +17,29 @@ const NAME = /^[a-z][a-z0-9-]*$/;
  */
 export const benchmarks: readonly Benchmark[] = checkRegistry([
   eventstoreBenchmark,
-  meteringBenchmark,
+  ingestBenchmark,
+  freshnessBenchmark,
   carbonBenchmark,
   dispatchBenchmark,
-  reportingBenchmark,
+  replayBenchmark,
+  queryBenchmark,
+  soakBenchmark,
 ]);
 
-/** Names must be unique command-line words, and flags must not shadow the harness's own. */
+/**
+ * Names and aliases must be unique command-line words, and flags must not shadow the harness's
+ * own.
+ */
 export function checkRegistry(registry: readonly Benchmark[]): readonly Benchmark[] {
   const seen = new Set<string>();
   const reserved = new Set(['list', 'help', ...Object.keys(HARNESS_FLAGS)]);
-  for (const { name, flags } of registry) {
-    if (!NAME.test(name))
-      throw new Error(`benchmark name ${JSON.stringify(name)} is not a-z, 0-9 and -`);
-    if (seen.has(name)) throw new Error(`two benchmarks are named ${name}`);
-    seen.add(name);
+  for (const { name, aliases = [], flags } of registry) {
+    for (const word of [name, ...aliases]) {
+      if (!NAME.test(word))
+        throw new Error(`benchmark name ${JSON.stringify(word)} is not a-z, 0-9 and -`);
+      if (seen.has(word)) throw new Error(`two benchmarks are named ${word}`);
+      seen.add(word);
+    }
     for (const flag of Object.keys(flags)) {
       if (!NAME.test(flag))
         throw new Error(`${name}: flag name ${JSON.stringify(flag)} is not a-z, 0-9 and -`);

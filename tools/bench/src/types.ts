@@ -51,6 +51,8 @@ export interface BenchResult {
   baseline: number;
   higherIsBetter: boolean;
   notes?: string;
+  /** Data kept in the JSON results but not printed (a soak's memory samples). */
+  details?: Readonly<Record<string, unknown>>;
 }
 
 /** Progress of one phase of a benchmark, reported to stderr at a limited rate. */
@@ -102,8 +104,17 @@ export interface Benchmark<F extends FlagSpecs = FlagSpecs> {
   name: string;
   /** One line for `--list`. */
   description: string;
+  /** Other command-line names it answers to (earlier names kept working). */
+  aliases?: readonly string[];
+  /** Left out of a run without names (too long for every run): runs only when named. */
+  onlyWhenNamed?: boolean;
   /** Flags the benchmark reads; a flag name may be shared by several benchmarks. */
   flags: F;
+  /**
+   * The time limit the benchmark needs with these flags, when it may be longer than
+   * --max-seconds' default (a soak of N minutes): the harness takes the larger of the two.
+   */
+  timeLimitSeconds?(options: FlagValues<F>): number;
   run(context: BenchContext<FlagValues<F>>): Promise<BenchResult[]>;
 }
 

@@ -113,8 +113,9 @@ async function streamBatches(
   return answer;
 }
 
-export const meteringBenchmark = defineBenchmark({
-  name: 'metering',
+export const ingestBenchmark = defineBenchmark({
+  name: 'ingest',
+  aliases: ['metering'],
   description:
     'readings through gRPC IngestReadings, VEE, the event store and the relay onto Kafka vs the same ReadingsRecorded records produced straight to Kafka',
   flags: {

@@ -35,8 +35,9 @@ const PARK = 'park-bench';
 /** Topic names reporting reads that the benchmark does not fill (the service creates them). */
 const DISPATCH_PLANS_TOPIC = 'park.dispatch.plans.v1';
 
-export const reportingBenchmark = defineBenchmark({
-  name: 'reporting',
+export const replayBenchmark = defineBenchmark({
+  name: 'replay',
+  aliases: ['reporting'],
   description:
     'a blue-green rebuild of every reporting projection from offset 0 (records applied by the new versions per second, from RebuildProjection to the switch) vs a raw Kafka consumer of the same topics; KPI latency while rebuilding vs idle',
   flags: {
