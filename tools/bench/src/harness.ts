@@ -71,8 +71,11 @@ async function runOne(
   const startedAt = new Date().toISOString();
   const start = performance.now();
   log(`${benchmark.description} (${describeOptions(options)})`);
+  let running: Promise<unknown> | undefined;
   try {
-    const results = await untilAborted(benchmark.run(context), controller.signal);
+    const run = benchmark.run(context);
+    running = run;
+    const results = await untilAborted(run, controller.signal);
     checkResults(results);
     const durationMs = performance.now() - start;
     log(`done in ${formatDuration(durationMs)}`);
@@ -104,8 +107,25 @@ async function runOne(
     settings.interrupt.removeEventListener('abort', onInterrupt);
     // Stops anything of the benchmark still running before its databases go.
     if (!controller.signal.aborted) controller.abort(new Error('benchmark finished'));
+    // A benchmark stopped by the signal still runs its own cleanup (child processes, their
+    // databases and topics) in its finally blocks: give it a bounded while before going on.
+    if (running) await settleWithin(running, CLEANUP_GRACE_MS);
     await scratch.dropAll();
   }
+}
+
+const CLEANUP_GRACE_MS = 60_000;
+
+/** Waits for the promise to settle, at most ms; never rejects. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** The promise's outcome, or the signal's reason as soon as it is aborted. */
