@@ -25,6 +25,11 @@ export function createPool(settings: PoolSettings): pg.Pool {
   // An idle client's connection can drop (server restart); the pool replaces it, the error
   // must not crash the process.
   pool.on('error', () => undefined);
+  // So can a checked-out client's between two of its queries (a transaction waiting on other
+  // work): the server's message then arrives with no query to fail, pg reports it only as the
+  // client's 'error' event, which without a listener ends the process. The next query on that
+  // client fails instead, and release discards it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
