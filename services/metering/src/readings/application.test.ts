@@ -13,6 +13,7 @@ import {
   messagingMigrationsDir,
   OutboxRelay,
 } from '@park/messaging';
+import { Dec } from '@park/domain-primitives';
 import { Redis } from 'ioredis';
 import { meteringMigrationsDir } from '../app';
 import { decodeMeteringEvent } from '../integration';
@@ -20,6 +21,7 @@ import { prefixedTopics } from '../server';
 import type { RegisterMeter } from '../registry/meter-registration';
 import { MeterDirectory } from '../registry/meter-directory';
 import { RegistryService } from '../registry/registry-service';
+import { aggregateSeries } from '../series/aggregate';
 import { getSeries } from '../series/series-store';
 import { fillGaps } from './gap-service';
 import { MeterHotStateCache } from './hot-state';
@@ -522,6 +524,63 @@ it('answers each bad reading with its field and reason and keeps the good ones',
     ['m-vee'],
   );
   expect(held.rows).toEqual([{ value: '30', limit_value: '25', resolution: null }]);
+});
+
+it('averages a state of charge per park hour instead of summing it', async () => {
+  await registry.registerMeter(
+    intervalMeter('m-soc', { enterpriseId: 'ent-2', role: 'storage_soc', unit: '%' }),
+  );
+  await ingest.ingest({
+    source: 'gateway:gw-1',
+    now: NOW,
+    readings: [
+      // 08:00-09:00 local: (50 + 60 + 70 + 81) / 4 = 261 / 4 = 65.25
+      ...['50', '60', '70', '81'].map((value, k) => val('m-soc', k, value, { unit: '%' })),
+      // 09:00-09:15 local alone: 33.3; 09:15: 33.4 -> (33.3 + 33.4) / 2 = 33.35
+      val('m-soc', 4, '33.3', { unit: '%' }),
+      val('m-soc', 5, '33.4', { unit: '%' }),
+    ],
+  });
+  const hours = await getSeries(db.pool, {
+    meterId: 'm-soc',
+    resolution: 'hour',
+    from: q(0),
+    to: q(8),
+  });
+  expect(hours.aggregation).toBe('mean');
+  expect(
+    hours.buckets.map(({ start, end, value, intervals }) => ({ start, end, value, intervals })),
+  ).toEqual([
+    { start: q(0), end: q(4), value: '65.25', intervals: 4 },
+    { start: q(4), end: q(8), value: '33.35', intervals: 2 },
+  ]);
+});
+
+it('buckets hours, days and months in PostgreSQL as the park-time reference (aggregateSeries) does', async () => {
+  await registry.registerMeter(
+    intervalMeter('m-oracle', { enterpriseId: 'ent-2', role: 'sub_meter' }),
+  );
+  // Three days of quarter hours from 10 March 08:00 local, values 0.001 to 0.288 kWh.
+  const readings = Array.from({ length: 288 }, (_, k) =>
+    val('m-oracle', k, new Dec(k + 1).div(1000).toString()),
+  );
+  await ingest.ingest({ source: 'gateway:gw-1', now: NOW, readings });
+  const points = readings.map((r) => ({
+    intervalStart: r.intervalStart,
+    value: r.value!,
+    quality: 'measured' as const,
+  }));
+  for (const resolution of ['hour', 'day', 'month'] as const) {
+    const series = await getSeries(db.pool, {
+      meterId: 'm-oracle',
+      resolution,
+      from: q(0),
+      to: q(288),
+    });
+    expect(series.buckets).toEqual(
+      aggregateSeries(points, { resolution, timeZone: 'Asia/Shanghai' }),
+    );
+  }
 });
 
 it('sums days in park time: 16:00Z is midnight in Shanghai', async () => {

@@ -48,7 +48,8 @@ export interface AggregationOptions {
 }
 
 /**
- * Interval values into the park's local hours, days or months. An interval belongs to the
+ * Interval values into the park's local hours, days or months: the reference for park-time
+ * buckets (GetSeries has PostgreSQL bucket the same way; its tests compare the two). An interval belongs to the
  * bucket its start falls in; buckets without data are left out. Sums are exact decimals.
  */
 export function aggregateSeries(
@@ -106,7 +107,8 @@ export function aggregateSeries(
   }));
 }
 
-function bucketBounds(
+/** A park-local bucket's [start, end) as UTC instants, for any instant in it. */
+export function bucketBounds(
   resolution: SeriesResolution,
   timeZone: string,
 ): (at: number) => [number, number] {

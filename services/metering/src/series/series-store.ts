@@ -14,7 +14,12 @@ import {
   parseInstant,
 } from '@park/domain-primitives';
 import type { Quality } from '../readings/model';
-import { aggregateSeries, type SeriesBucket, type SeriesPoint } from './aggregate';
+import {
+  bucketBounds,
+  type QualitySummary,
+  type SeriesBucket,
+  type SeriesResolution,
+} from './aggregate';
 
 export type SeriesQueryResolution = 'quarter_hour' | 'hour' | 'day' | 'month';
 
@@ -56,13 +61,8 @@ export async function getSeries(pool: Pool, query: SeriesQuery): Promise<Series>
   let unit: string;
   let commodity: string;
   let role: string;
-  let rows: {
-    interval_start: Date;
-    interval_end: Date;
-    value: string;
-    quality: Quality;
-    unit: string;
-  }[];
+  // Which readings: one meter, or an enterprise's meters of a commodity and role.
+  let selection: { where: string; params: unknown[] };
   if (query.meterId !== undefined) {
     const meter = await pool.query<{
       time_zone: string;
@@ -72,12 +72,7 @@ export async function getSeries(pool: Pool, query: SeriesQuery): Promise<Series>
     }>('SELECT time_zone, unit, commodity, role FROM meters WHERE meter_id = $1', [query.meterId]);
     if (!meter.rows[0]) throw new NotFoundError(`meter ${query.meterId} is not registered`);
     ({ time_zone: timeZone, unit, commodity, role } = meter.rows[0]);
-    ({ rows } = await pool.query(
-      `SELECT interval_start, interval_end, value::text, quality, unit FROM readings
-       WHERE meter_id = $1 AND interval_start >= $2 AND interval_start < $3 AND value IS NOT NULL
-       ORDER BY interval_start`,
-      [query.meterId, instantText(from), instantText(to)],
-    ));
+    selection = { where: 'meter_id = $1', params: [query.meterId] };
   } else {
     ({ commodity, role } = query);
     const context = await pool.query<{ time_zone: string | null; unit: string | null }>(
@@ -89,14 +84,42 @@ export async function getSeries(pool: Pool, query: SeriesQuery): Promise<Series>
     );
     timeZone = context.rows[0]?.time_zone ?? DEFAULT_PARK_TIME_ZONE;
     unit = context.rows[0]?.unit ?? '';
-    ({ rows } = await pool.query(
-      `SELECT interval_start, interval_end, value::text, quality, unit FROM readings
-       WHERE enterprise_id = $1 AND commodity = $2 AND role = $3
-         AND interval_start >= $4 AND interval_start < $5 AND value IS NOT NULL
-       ORDER BY interval_start`,
-      [query.enterpriseId, commodity, role, instantText(from), instantText(to)],
-    ));
+    selection = {
+      where: 'enterprise_id = $1 AND commodity = $2 AND role = $3',
+      params: [query.enterpriseId, commodity, role],
+    };
   }
+
+  // PostgreSQL sums the intervals of each bucket (exact numeric sums), per unit and quality: a
+  // month of an enterprise's quarter hours arrives as a few dozen partial sums, not thousands of
+  // rows to parse and add up here. quarter_hour buckets are the stored intervals themselves.
+  const n = selection.params.length;
+  const bucketStart =
+    query.resolution === 'quarter_hour'
+      ? 'interval_start'
+      : `date_trunc('${SQL_FIELD[query.resolution]}', interval_start, $${n + 3})`;
+  const { rows } = await pool.query<{
+    bucket_start: Date;
+    interval_end: Date;
+    unit: string;
+    quality: Quality;
+    total: string;
+    intervals: number;
+  }>(
+    `SELECT ${bucketStart} AS bucket_start, min(interval_end) AS interval_end, unit, quality,
+            sum(value)::text AS total, count(*)::int AS intervals
+     FROM readings
+     WHERE ${selection.where} AND interval_start >= $${n + 1} AND interval_start < $${n + 2}
+       AND value IS NOT NULL
+     GROUP BY 1, unit, quality
+     ORDER BY 1`,
+    [
+      ...selection.params,
+      instantText(from),
+      instantText(to),
+      ...(query.resolution === 'quarter_hour' ? [] : [timeZone]),
+    ],
+  );
 
   const aggregation = role === 'storage_soc' ? 'mean' : 'sum';
   const target = {
@@ -104,56 +127,49 @@ export async function getSeries(pool: Pool, query: SeriesQuery): Promise<Series>
     role: role as MeterRole,
     unit: unit as MeterUnit,
   };
-  const points: (SeriesPoint & { intervalEnd: string })[] = rows.map((row) => ({
-    intervalStart: instantText(row.interval_start.getTime()),
-    intervalEnd: instantText(row.interval_end.getTime()),
-    value:
-      row.unit === unit
-        ? row.value
-        : decimalText(toMeterUnit(new Dec(row.value), row.unit, target) ?? new Dec(row.value)),
-    quality: row.quality,
-  }));
-
-  const buckets =
-    query.resolution === 'quarter_hour'
-      ? intervalBuckets(points, aggregation)
-      : aggregateSeries(points, { resolution: query.resolution, timeZone, aggregation });
+  const bounds =
+    query.resolution === 'quarter_hour' ? undefined : bucketBounds(query.resolution, timeZone);
+  const buckets: SeriesBucket[] = [];
+  let open:
+    | { start: number; end: number; sum: Dec; intervals: number; quality: QualitySummary }
+    | undefined;
+  const close = () => {
+    if (!open) return;
+    buckets.push({
+      start: instantText(open.start),
+      end: instantText(open.end),
+      value: decimalText(
+        aggregation === 'mean'
+          ? open.sum.div(open.intervals).toDecimalPlaces(6, Dec.ROUND_HALF_EVEN)
+          : open.sum,
+      ),
+      intervals: open.intervals,
+      quality: open.quality,
+    });
+  };
+  for (const row of rows) {
+    const start = row.bucket_start.getTime();
+    if (open?.start !== start) {
+      close();
+      open = {
+        start,
+        end: bounds ? bounds(start)[1] : row.interval_end.getTime(),
+        sum: new Dec(0),
+        intervals: 0,
+        quality: { measured: 0, estimated: 0, edited: 0 },
+      };
+    }
+    const total = new Dec(row.total);
+    // A unit conversion is a scale factor, so the sum converts like each of its values.
+    open.sum = open.sum.plus(
+      row.unit === unit ? total : (toMeterUnit(total, row.unit, target) ?? total),
+    );
+    open.intervals += row.intervals;
+    open.quality[row.quality] += row.intervals;
+  }
+  close();
   return { timeZone, unit, aggregation, buckets };
 }
 
-/** One bucket per interval start, summing (or averaging) the meters that have it. */
-function intervalBuckets(
-  points: (SeriesPoint & { intervalEnd: string })[],
-  aggregation: 'sum' | 'mean',
-): SeriesBucket[] {
-  const byStart = new Map<
-    string,
-    { end: string; sum: Dec; n: number; quality: SeriesBucket['quality'] }
-  >();
-  for (const point of points) {
-    let bucket = byStart.get(point.intervalStart);
-    if (!bucket) {
-      bucket = {
-        end: point.intervalEnd,
-        sum: new Dec(0),
-        n: 0,
-        quality: { measured: 0, estimated: 0, edited: 0 },
-      };
-      byStart.set(point.intervalStart, bucket);
-    }
-    bucket.sum = bucket.sum.plus(point.value);
-    bucket.n += 1;
-    bucket.quality[point.quality] += 1;
-  }
-  return [...byStart.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([start, b]) => ({
-      start,
-      end: b.end,
-      value: decimalText(
-        aggregation === 'mean' ? b.sum.div(b.n).toDecimalPlaces(6, Dec.ROUND_HALF_EVEN) : b.sum,
-      ),
-      intervals: b.n,
-      quality: b.quality,
-    }));
-}
+/** date_trunc's field for each resolution coarser than the stored intervals. */
+const SQL_FIELD: Record<SeriesResolution, string> = { hour: 'hour', day: 'day', month: 'month' };
