@@ -26,6 +26,13 @@ describe('instants', () => {
   ])('refuses %s', (text) => {
     expect(parseInstant(text)).toBeUndefined();
   });
+
+  it('answers a text read before the same way (its cache), valid or not', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(parseInstant('2025-03-10T08:00:00+08:00')).toBe(Date.UTC(2025, 2, 10));
+      expect(parseInstant('2025-02-30T00:00:00Z')).toBeUndefined();
+    }
+  });
 });
 
 describe('time zones', () => {

@@ -41,6 +41,20 @@ const ISO_INSTANT =
  */
 export function parseInstant(text: unknown): number | undefined {
   if (typeof text !== 'string') return undefined;
+  let epochMs = parsedInstants.get(text);
+  if (epochMs === undefined) {
+    epochMs = parseInstantText(text);
+    if (epochMs === undefined) return undefined;
+    if (parsedInstants.size >= INSTANT_TEXT_CACHE) parsedInstants.clear();
+    parsedInstants.set(text, epochMs);
+  }
+  return epochMs;
+}
+
+/** The same interval starts are parsed over and over in ingest and replay; a bounded cache. */
+const parsedInstants = new Map<string, number>();
+
+function parseInstantText(text: string): number | undefined {
   const match = ISO_INSTANT.exec(text);
   if (!match) return undefined;
   const year = Number(match[1]);

@@ -732,3 +732,36 @@ it('projects consecutive ReadingsRecorded of several meters together, a later ev
     client.release();
   }
 });
+
+it('writes the hot state of every meter of one commit, never going back to an older version', async () => {
+  await registry.registerMeter(intervalMeter('m-hot-a'));
+  await registry.registerMeter(intervalMeter('m-hot-b'));
+  await ingest.ingest({
+    source: 'gateway:gw-1',
+    now: NOW,
+    readings: [val('m-hot-a', 3, '1'), val('m-hot-b', 5, '2')],
+  });
+  const key = (meterId: string) => `${db.name}:meter:${meterId}:hot`;
+  expect(await redis.hgetall(key('m-hot-a'))).toMatchObject({
+    version: '2',
+    lastIntervalStart: q(3),
+  });
+  expect(await redis.hgetall(key('m-hot-b'))).toMatchObject({
+    version: '2',
+    lastIntervalStart: q(5),
+  });
+  // A slower writer with the state after registration (version 1) arrives late: ignored.
+  await hot.recordMany([
+    { meterId: 'm-hot-a', state: { status: 'unregistered' }, version: 1 },
+    { meterId: 'm-hot-b', state: { status: 'unregistered' }, version: 3 },
+  ]);
+  expect(await redis.hgetall(key('m-hot-a'))).toMatchObject({
+    version: '2',
+    lastIntervalStart: q(3),
+  });
+  expect(await redis.hgetall(key('m-hot-b'))).toEqual({
+    version: '3',
+    lastIntervalStart: '',
+    lastRegister: '',
+  });
+});

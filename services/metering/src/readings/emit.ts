@@ -2,7 +2,13 @@ import { instantText, parseInstant } from '@park/domain-primitives';
 import { withoutUndefined } from '../registry/meter-registration';
 import { coverageWith, isCovered, type Coverage } from './coverage';
 import type { MeterContext } from './meter-context';
-import type { EstimatedReading, HeldReading, MeterEvent, RecordedReading } from './model';
+import type {
+  EstimatedReading,
+  HeldReading,
+  MeterEvent,
+  RecordedReading,
+  SlotState,
+} from './model';
 import type { EstimateNote } from './slot-book';
 
 type Resolution = Extract<MeterEvent, { type: 'HeldReadingResolved' }>['resolution'];
@@ -20,17 +26,7 @@ export function slotEvents(ctx: MeterContext): MeterEvent[] {
       group.readings.push({ intervalStart, intervalEnd, value: after.value! });
       estimated.set(estimate.group, group);
     } else if (before.value === undefined) {
-      recorded.push(
-        withoutUndefined({
-          intervalStart,
-          intervalEnd,
-          value: after.value,
-          quality: after.quality === 'edited' ? 'edited' : 'measured',
-          source: after.source ?? 'unknown',
-          register: after.register,
-          registerEdited: after.registerEdited,
-        }),
-      );
+      recorded.push(recordedReading(intervalStart, intervalEnd, after));
     } else {
       corrected.push(
         withoutUndefined({
@@ -65,6 +61,23 @@ export function slotEvents(ctx: MeterContext): MeterEvent[] {
     });
   }
   return [...events, ...corrected];
+}
+
+/** A first value's reading, its fields in a fixed order and absent ones left out. */
+function recordedReading(
+  intervalStart: string,
+  intervalEnd: string,
+  after: SlotState,
+): RecordedReading {
+  const quality = after.quality === 'edited' ? 'edited' : 'measured';
+  const source = after.source ?? 'unknown';
+  const reading: RecordedReading =
+    after.value === undefined
+      ? { intervalStart, intervalEnd, quality, source }
+      : { intervalStart, intervalEnd, value: after.value, quality, source };
+  if (after.register !== undefined) reading.register = after.register;
+  if (after.registerEdited !== undefined) reading.registerEdited = after.registerEdited;
+  return reading;
 }
 
 export function heldEvents(ctx: MeterContext, holds: Map<number, HeldReading>): MeterEvent[] {

@@ -43,17 +43,30 @@ export class MeterHotStateCache {
 
   /** After a commit; a failure is reported and swallowed (the next read recomputes). */
   async record(meterId: string, state: MeterState, version: number): Promise<void> {
+    await this.recordMany([{ meterId, state, version }]);
+  }
+
+  /** `record` for the meters of one commit, in one pipeline (one round trip). */
+  async recordMany(
+    meters: readonly { meterId: string; state: MeterState; version: number }[],
+  ): Promise<void> {
+    if (meters.length === 0) return;
     try {
-      const hot = hotStateOf(meterId, state, version);
-      await this.redis.eval(
-        SET_IF_NEWER,
-        1,
-        this.key(meterId),
-        String(hot.version),
-        hot.lastIntervalStart ?? '',
-        hot.lastRegister ?? '',
-        String(this.options.ttlMs ?? 7 * 24 * 3600_000),
-      );
+      const pipeline = this.redis.pipeline();
+      for (const { meterId, state, version } of meters) {
+        const hot = hotStateOf(meterId, state, version);
+        pipeline.eval(
+          SET_IF_NEWER,
+          1,
+          this.key(meterId),
+          String(hot.version),
+          hot.lastIntervalStart ?? '',
+          hot.lastRegister ?? '',
+          String(this.options.ttlMs ?? 7 * 24 * 3600_000),
+        );
+      }
+      const answers = (await pipeline.exec()) ?? [];
+      for (const [error] of answers) if (error) this.options.onError?.(error);
     } catch (error) {
       this.options.onError?.(error);
     }

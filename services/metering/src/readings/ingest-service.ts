@@ -5,7 +5,13 @@ import { instantText, parseInstant } from '@park/domain-primitives';
 import type { MeterHotStateCache } from './hot-state';
 import { decideIngest } from './ingest';
 import type { MeterStreams } from './meter-streams';
-import type { IncomingReading, IngestReadings, MeterEvent, ReadingResult } from './model';
+import type {
+  IncomingReading,
+  IngestReadings,
+  MeterEvent,
+  MeterState,
+  ReadingResult,
+} from './model';
 
 export interface BatchReading extends Omit<IncomingReading, 'source'> {
   meterId: string;
@@ -124,8 +130,17 @@ export class IngestService {
       meterId,
       now,
       readings: indexes.map((i) => {
-        const { meterId: _meterId, source, ...reading } = batch.readings[i]!;
-        return { ...reading, source: source ?? batch.source };
+        const reading = batch.readings[i]!;
+        // Named fields rather than an object rest, which V8 copies on its slow path per reading.
+        const incoming: IncomingReading = {
+          intervalStart: reading.intervalStart,
+          unit: reading.unit,
+          source: reading.source ?? batch.source,
+        };
+        if (reading.value !== undefined) incoming.value = reading.value;
+        if (reading.register !== undefined) incoming.register = reading.register;
+        if (reading.reason !== undefined) incoming.reason = reading.reason;
+        return incoming;
       }),
     }));
     const outcomes = await this.streams.decideMany(
@@ -146,7 +161,7 @@ export class IngestService {
       batch.metadata,
     );
     const results: BatchReadingResult[] = [];
-    const recorded: Promise<void>[] = [];
+    const recorded: { meterId: string; state: MeterState; version: number }[] = [];
     for (const [meterId, indexes] of meters) {
       const outcome = outcomes.get(meterId)!;
       if (outcome.result instanceof Error) {
@@ -157,11 +172,11 @@ export class IngestService {
         continue;
       }
       if (outcome.events.length > 0 && this.hot) {
-        recorded.push(this.hot.record(meterId, outcome.state, outcome.version));
+        recorded.push({ meterId, state: outcome.state, version: outcome.version });
       }
       for (const result of outcome.result) results.push(toBatchResult(result, indexes, meterId));
     }
-    await Promise.all(recorded);
+    await this.hot?.recordMany(recorded);
     return results;
   }
 }

@@ -231,15 +231,18 @@ function screen(
   };
 }
 
+// Results are built field by field: spreading conditional parts costs a copy per reading.
 function resultOf(ctx: MeterContext, candidate: Candidate, outcome: ApplyOutcome): ReadingResult {
+  const index = candidate.index;
+  const intervalStart = instantText(candidate.start);
   switch (outcome.kind) {
     case 'duplicate':
-      return { ...key(candidate), status: 'duplicate' };
+      return { index, intervalStart, status: 'duplicate' };
     case 'held':
-      return { ...key(candidate), status: 'held', reason: outcome.reason };
+      return { index, intervalStart, status: 'held', reason: outcome.reason };
     case 'rejected':
       return rejected(
-        candidate.index,
+        index,
         candidate.start,
         ctx.cumulative ? 'register' : 'value',
         outcome.reason,
@@ -250,14 +253,14 @@ function resultOf(ctx: MeterContext, candidate: Candidate, outcome: ApplyOutcome
         ? before.register === undefined
         : before.value === undefined || before.quality === 'estimated';
       if (firstTime) {
-        return { ...key(candidate), status: 'accepted', ...(value !== undefined && { value }) };
+        return value === undefined
+          ? { index, intervalStart, status: 'accepted' }
+          : { index, intervalStart, status: 'accepted', value };
       }
-      return {
-        ...key(candidate),
-        status: 'corrected',
-        ...(before.value !== undefined && { oldValue: before.value }),
-        ...(value !== undefined && { newValue: value }),
-      };
+      const corrected: ReadingResult = { index, intervalStart, status: 'corrected' };
+      if (before.value !== undefined) corrected.oldValue = before.value;
+      if (value !== undefined) corrected.newValue = value;
+      return corrected;
     }
   }
 }

@@ -15,6 +15,12 @@ export type Derivation =
   | { kind: 'value'; value: Dec; quality: 'measured' | 'edited' }
   | { kind: 'invalid'; reason: string };
 
+/** The multiplier and rollover value of one physical meter (Dec is immutable: shared safely). */
+export interface MeterRules {
+  multiplier: Dec;
+  registerMaximum?: Dec;
+}
+
 /** What every decision on a registered meter works with. */
 export class MeterContext {
   readonly grid: IntervalGrid;
@@ -38,18 +44,36 @@ export class MeterContext {
   }
 
   /** The multiplier and rollover value of the physical meter that measured this interval. */
-  rulesAt(intervalStart: number): { multiplier: Dec; registerMaximum?: Dec } {
-    let multiplier = this.meter.registration.multiplier;
-    let registerMaximum = this.meter.registration.registerMaximum;
-    for (const replacement of this.meter.replacements) {
-      if (parseInstant(replacement.at)! > intervalStart) break;
-      multiplier = replacement.multiplier;
-      registerMaximum = replacement.registerMaximum;
+  rulesAt(intervalStart: number): MeterRules {
+    const rules = this.rulesByInstallation();
+    let current = rules[0]!.rules;
+    for (let i = 1; i < rules.length && rules[i]!.from <= intervalStart; i++) {
+      current = rules[i]!.rules;
     }
-    return {
+    return current;
+  }
+
+  private installedRules: { from: number; rules: MeterRules }[] | undefined;
+
+  /** The registration's rules, then each replacement's from its instant: parsed once per decision. */
+  private rulesByInstallation(): { from: number; rules: MeterRules }[] {
+    if (this.installedRules) return this.installedRules;
+    const rulesOf = (multiplier: string, registerMaximum: string | undefined): MeterRules => ({
       multiplier: new Dec(multiplier),
       ...(registerMaximum !== undefined && { registerMaximum: new Dec(registerMaximum) }),
-    };
+    });
+    const { registration, replacements } = this.meter;
+    this.installedRules = [
+      {
+        from: -Infinity,
+        rules: rulesOf(registration.multiplier, registration.registerMaximum),
+      },
+      ...replacements.map((replacement) => ({
+        from: parseInstant(replacement.at)!,
+        rules: rulesOf(replacement.multiplier, replacement.registerMaximum),
+      })),
+    ];
+    return this.installedRules;
   }
 
   replacementAt(intervalStart: number): Replacement | undefined {

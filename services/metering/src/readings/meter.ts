@@ -117,9 +117,10 @@ export function evolveMeter(
     case 'ReadingsRecorded':
       return withIntervals(
         state,
-        event.readings.map(({ intervalStart, intervalEnd, ...reading }) => ({
-          intervalStart,
-          intervalEnd,
+        // The reading is its own slot: compactSlot keeps the slot's fields only.
+        event.readings.map((reading) => ({
+          intervalStart: reading.intervalStart,
+          intervalEnd: reading.intervalEnd,
           slot: reading,
         })),
         options,
