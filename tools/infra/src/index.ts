@@ -5,6 +5,9 @@ export {
   stopLocalKafka,
   localKafkaSettings,
   kafkaLogFile,
+  privateKafkaBroker,
+  type KafkaBroker,
+  type LocalKafkaSettings,
 } from './kafka';
 export { postgresAnswers, ensureDatabases, databaseUrl, redact } from './postgres';
 export { redisAnswers } from './redis';

@@ -96,8 +96,12 @@ export function assembleKafka(log: (line: string) => void): void {
   fs.writeFileSync(marker, digest);
 }
 
-function writeServerProperties(settings: LocalKafkaSettings): string {
-  const file = path.join(kafkaDir, 'server.properties');
+function writeServerProperties(
+  settings: LocalKafkaSettings,
+  folder = kafkaDir,
+  logDirs = dataDir,
+): string {
+  const file = path.join(folder, 'server.properties');
   const lines = [
     'process.roles=broker,controller',
     'node.id=1',
@@ -107,7 +111,7 @@ function writeServerProperties(settings: LocalKafkaSettings): string {
     'controller.listener.names=CONTROLLER',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     'inter.broker.listener.name=PLAINTEXT',
-    `log.dirs=${dataDir}`,
+    `log.dirs=${logDirs}`,
     'num.partitions=1',
     'auto.create.topics.enable=false',
     // A single node: internal topics cannot have more than one replica.
@@ -126,8 +130,12 @@ function writeServerProperties(settings: LocalKafkaSettings): string {
   return file;
 }
 
-function formatStorage(propertiesFile: string, log: (line: string) => void): void {
-  if (fs.existsSync(path.join(dataDir, 'meta.properties'))) return;
+function formatStorage(
+  propertiesFile: string,
+  log: (line: string) => void,
+  logDirs = dataDir,
+): void {
+  if (fs.existsSync(path.join(logDirs, 'meta.properties'))) return;
   log('formatting Kafka storage (KRaft) ...');
   const clusterId = randomBytes(16).toString('base64url');
   const result = spawnSync(
@@ -160,6 +168,103 @@ function runningPid(): number | undefined {
   }
 }
 
+/** Starts the broker JVM, detached, its output appended to logFile; returns its pid. */
+function spawnBroker(
+  settings: LocalKafkaSettings,
+  propertiesFile: string,
+  logFile: string,
+): number {
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(
+    'java',
+    [
+      `-Xms${settings.heapMb}m`,
+      `-Xmx${settings.heapMb}m`,
+      '-XX:+UseG1GC',
+      '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${log4jPath}`,
+      '-cp',
+      `${libsDir}/*`,
+      'kafka.Kafka',
+      propertiesFile,
+    ],
+    { detached: true, stdio: ['ignore', out, out] },
+  );
+  child.unref();
+  fs.closeSync(out);
+  return child.pid!;
+}
+
+export interface KafkaBroker {
+  bootstrap: string;
+  /** The broker JVM's pid; a new one after each start. */
+  pid(): number | undefined;
+  /** Starts the broker on the same ports and data (after kill) and waits until it answers. */
+  start(): Promise<void>;
+  /** Sends a signal to the JVM (SIGKILL: a crash) and waits until the process is gone. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * A single-node broker of its own in `folder` (its data, properties and log), on the given
+ * ports, from the jars `npm run infra:up` assembles: for tests that kill and restart a broker
+ * without disturbing the shared one. Call start() to run it; its data survives kill().
+ */
+export function privateKafkaBroker(
+  folder: string,
+  settings: LocalKafkaSettings,
+  log: (line: string) => void = () => undefined,
+): KafkaBroker {
+  const bootstrap = `127.0.0.1:${settings.port}`;
+  const logDirs = path.join(folder, 'data');
+  const logFile = path.join(folder, 'kafka.log');
+  let pid: number | undefined;
+  const alive = () => {
+    if (pid === undefined) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    bootstrap,
+    pid: () => (alive() ? pid : undefined),
+    async start() {
+      if (alive()) throw new Error(`the broker at ${bootstrap} is running already (pid ${pid})`);
+      requireTool(
+        'java',
+        ['-version'],
+        'Install Java 17 (apt-get install openjdk-17-jre-headless).',
+      );
+      fs.mkdirSync(logDirs, { recursive: true });
+      assembleKafka(log);
+      const propertiesFile = writeServerProperties(settings, folder, logDirs);
+      formatStorage(propertiesFile, log, logDirs);
+      pid = spawnBroker(settings, propertiesFile, logFile);
+      await waitFor(
+        `Kafka at ${bootstrap}`,
+        () => {
+          if (!alive()) {
+            throw new Error(`the broker process exited; its log ends with:\n${tail(logFile, 15)}`);
+          }
+          return kafkaAnswers([bootstrap], 2_000);
+        },
+        90_000,
+        `See ${logFile}.`,
+      );
+    },
+    async kill(signal = 'SIGKILL') {
+      if (!alive()) return;
+      process.kill(pid!, signal);
+      const deadline = Date.now() + 30_000;
+      while (alive() && Date.now() < deadline) await sleep(50);
+      if (alive()) throw new Error(`the broker (pid ${pid}) outlived ${signal} by 30 s`);
+    },
+  };
+}
+
 /** Starts the local single-node broker unless one answers already; returns its bootstrap address. */
 export async function startLocalKafka(
   log: (line: string) => void,
@@ -183,25 +288,7 @@ export async function startLocalKafka(
   formatStorage(propertiesFile, log);
   if (runningPid() === undefined) {
     log(`starting Kafka on ${bootstrap} (log: ${path.relative(repoRoot, kafkaLogFile)}) ...`);
-    const out = fs.openSync(kafkaLogFile, 'a');
-    const child = spawn(
-      'java',
-      [
-        `-Xms${settings.heapMb}m`,
-        `-Xmx${settings.heapMb}m`,
-        '-XX:+UseG1GC',
-        '-Djava.awt.headless=true',
-        `-Dlog4j2.configurationFile=${log4jPath}`,
-        '-cp',
-        `${libsDir}/*`,
-        'kafka.Kafka',
-        propertiesFile,
-      ],
-      { detached: true, stdio: ['ignore', out, out] },
-    );
-    child.unref();
-    fs.closeSync(out);
-    fs.writeFileSync(pidFile, String(child.pid));
+    fs.writeFileSync(pidFile, String(spawnBroker(settings, propertiesFile, kafkaLogFile)));
   }
   await waitFor(
     `Kafka at ${bootstrap}`,
