@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -38,35 +38,43 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres | undefine
     if (result.status !== 0)
       throw new Error(`${tool} failed: ${result.stderr || result.error?.message}`);
   };
+  // Restarts run asynchronously: the test's own clients keep working (and failing) meanwhile.
+  const runAsync = (tool: string, args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const command = asRoot ? 'runuser' : path.join(binDir, tool);
+      const fullArgs = asRoot ? ['-u', 'postgres', '--', path.join(binDir, tool), ...args] : args;
+      execFile(command, fullArgs, { encoding: 'utf8' }, (error, _stdout, stderr) =>
+        error ? reject(new Error(`${tool} failed: ${stderr || error.message}`)) : resolve(),
+      );
+    });
   run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync']);
   const options = `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
-  const start = () =>
-    run('pg_ctl', [
-      '-D',
-      dataDir,
-      '-o',
-      options,
-      '-l',
-      path.join(dataDir, 'server.log'),
-      '-w',
-      'start',
-    ]);
-  start();
+  const startArgs = () => [
+    '-D',
+    dataDir,
+    '-o',
+    options,
+    '-l',
+    path.join(dataDir, 'server.log'),
+    '-w',
+    'start',
+  ];
+  run('pg_ctl', startArgs());
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   await waitFor('private PostgreSQL', () => postgresAnswers(url), 30_000);
   return {
     url,
     port,
     async restart() {
-      run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
-      start();
+      await runAsync('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+      await runAsync('pg_ctl', startArgs());
       await waitFor('private PostgreSQL', () => postgresAnswers(url), 30_000);
     },
     async pause() {
-      run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+      await runAsync('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
     },
     async resume() {
-      start();
+      await runAsync('pg_ctl', startArgs());
       await waitFor('private PostgreSQL', () => postgresAnswers(url), 30_000);
     },
     async stop() {
