@@ -153,7 +153,8 @@ function meterProto(sim: SimPark, meter: SimMeter): park.metering.v1.Meter {
   }
 }
 
-const UNITS: Record<SimMeter['kind'], park.common.v1.Unit> = {
+/** The unit each kind of simulated meter reads in, as its readings are sent. */
+export const UNITS: Record<SimMeter['kind'], park.common.v1.Unit> = {
   grid: Unit.UNIT_KWH,
   direct_line: Unit.UNIT_KWH,
   pv: Unit.UNIT_KWH,
