@@ -48,11 +48,13 @@ export function parkMonth(instant: number): string {
 }
 
 function meterProto(meter: LoadMeter): park.metering.v1.Meter {
+  // Heat in MJ: the load's values (1 to 91 per interval) stay below a 2,000 kW meter's 15-minute
+  // limit of 500 kWh = 1,800 MJ; in GJ they would be held as spikes.
   const shape = {
     grid: [m.Commodity.COMMODITY_ELECTRICITY, m.MeterRole.METER_ROLE_GRID_IMPORT, Unit.UNIT_KWH],
     pv: [m.Commodity.COMMODITY_ELECTRICITY, m.MeterRole.METER_ROLE_ONSITE_PV, Unit.UNIT_KWH],
     gas: [m.Commodity.COMMODITY_NATURAL_GAS, m.MeterRole.METER_ROLE_GRID_IMPORT, Unit.UNIT_NM3],
-    heat: [m.Commodity.COMMODITY_HEAT, m.MeterRole.METER_ROLE_GRID_IMPORT, Unit.UNIT_GJ],
+    heat: [m.Commodity.COMMODITY_HEAT, m.MeterRole.METER_ROLE_GRID_IMPORT, unitOf('heat')],
   } as const;
   const [commodity, role, unit] = shape[meter.kind];
   return {
@@ -76,11 +78,11 @@ function meterProto(meter: LoadMeter): park.metering.v1.Meter {
 }
 
 export function unitOf(kind: MeterKind): park.common.v1.Unit {
-  return kind === 'gas' ? Unit.UNIT_NM3 : kind === 'heat' ? Unit.UNIT_GJ : Unit.UNIT_KWH;
+  return kind === 'gas' ? Unit.UNIT_NM3 : kind === 'heat' ? Unit.UNIT_MJ : Unit.UNIT_KWH;
 }
 
 /**
- * A deterministic reading of a few units (kWh, Nm3 or GJ: well inside every meter's plausible
+ * A deterministic reading of a few units (kWh, Nm3 or MJ: well inside every meter's plausible
  * range), with three decimals, the same from run to run.
  */
 export function readingValue(meterIndex: number, interval: number): string {
