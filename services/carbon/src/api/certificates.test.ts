@@ -59,10 +59,12 @@ async function footprintOf(): Promise<park.carbon.v1.Footprint> {
   return answer.footprint!;
 }
 
-async function ledgerOf(): Promise<park.carbon.v1.LedgerEntry[]> {
+async function ledgerOf(
+  kind = v1.LedgerEntryKind.LEDGER_ENTRY_KIND_UNSPECIFIED,
+): Promise<park.carbon.v1.LedgerEntry[]> {
   const answer = await unary<park.carbon.v1.GetLedgerEntriesResponse>((done) =>
     h.client.getLedgerEntries(
-      { enterpriseId: 'ent-1', period: DAY_PERIOD, page: undefined, meterId: '' },
+      { enterpriseId: 'ent-1', period: DAY_PERIOD, page: undefined, meterId: '', kind },
       ent1,
       done,
     ),
@@ -170,6 +172,10 @@ describe('certificates: retirement against the grid electricity of the period', 
         version: 1,
         value: { value: '0.6096' },
       }),
+    ]);
+    // Asked for that kind alone (a dashboard listing retirements), the ledger gives that line only.
+    expect(await ledgerOf(v1.LedgerEntryKind.LEDGER_ENTRY_KIND_CERTIFICATE_COVERAGE)).toEqual([
+      coverage,
     ]);
 
     afterFirstRetirement = await snapshot();

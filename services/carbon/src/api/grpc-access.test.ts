@@ -289,7 +289,13 @@ function call(method: CarbonMethod, md: grpc.Metadata, n: number): Promise<unkno
     case 'getLedgerEntries':
       return unary((done) =>
         c.getLedgerEntries(
-          { enterpriseId: 'ent-1', period: DAY_PERIOD, page: undefined, meterId: '' },
+          {
+            enterpriseId: 'ent-1',
+            period: DAY_PERIOD,
+            page: undefined,
+            meterId: '',
+            kind: v1.LedgerEntryKind.LEDGER_ENTRY_KIND_UNSPECIFIED,
+          },
           md,
           done,
         ),

@@ -21,6 +21,7 @@ import type { GeneratorKind } from '../generators/generator';
 import { figuresToProto } from '../integration/emissions';
 import { enterpriseFootprint, ledgerEntries, parkBalance, type Period } from '../ledger/footprint';
 import type { Restatements } from '../ledger/restatement';
+import type { LedgerLineKind } from '../ledger/ledger';
 import type { PeriodCloser } from '../periods/period-close';
 import { CARBON_ACCESS } from './access';
 
@@ -107,6 +108,11 @@ const LINE_KIND: Record<string, park.carbon.v1.LedgerEntryKind> = {
   reversal: v1.LedgerEntryKind.LEDGER_ENTRY_KIND_REVERSAL,
   certificate_coverage: v1.LedgerEntryKind.LEDGER_ENTRY_KIND_CERTIFICATE_COVERAGE,
 };
+
+/** The request's kind filter: unspecified is every kind. */
+const LEDGER_LINE_KIND: Record<number, LedgerLineKind | undefined> = Object.fromEntries(
+  Object.entries(LINE_KIND).map(([line, kind]) => [kind, line as LedgerLineKind]),
+);
 
 const figures = (value: PostingFigures) => figuresToProto(value);
 
@@ -349,6 +355,7 @@ export function carbonGrpcService(deps: CarbonGrpcDeps): GrpcService {
         enterpriseId,
         period,
         meterId: request.meterId || undefined,
+        kind: LEDGER_LINE_KIND[request.kind],
         pageSize: Math.min(requested || DEFAULT_PAGE, MAX_PAGE),
         after: request.page?.pageToken || undefined,
       }).catch((error: unknown) => {

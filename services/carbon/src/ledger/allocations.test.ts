@@ -107,7 +107,13 @@ it("an allocation replaces the enterprise's own direct-line reading as its green
   // allocation), reversal of 350, posting of 380.
   const entries = await unary<park.carbon.v1.GetLedgerEntriesResponse>((done) =>
     h.client.getLedgerEntries(
-      { enterpriseId: 'ent-a', period: DAY, meterId: 'a-dl', page: undefined },
+      {
+        enterpriseId: 'ent-a',
+        period: DAY,
+        meterId: 'a-dl',
+        page: undefined,
+        kind: park.carbon.v1.LedgerEntryKind.LEDGER_ENTRY_KIND_UNSPECIFIED,
+      },
       operator,
       done,
     ),

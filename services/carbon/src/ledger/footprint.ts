@@ -258,6 +258,8 @@ export async function ledgerEntries(
     enterpriseId: string;
     period: Period;
     meterId?: string;
+    /** Only lines of this kind. */
+    kind?: LedgerLineKind;
     pageSize: number;
     after?: string;
   },
@@ -298,6 +300,7 @@ export async function ledgerEntries(
      FROM ledger_lines
      WHERE enterprise_id = $1 AND interval_start >= $2 AND interval_start < $3
        AND ($4::text IS NULL OR meter_id = $4)
+       AND ($10::text IS NULL OR kind = $10)
        AND ($5::timestamptz IS NULL
             OR (interval_start, stream_id, stream_version, line_index) > ($5, $6, $7, $8))
      ORDER BY interval_start, stream_id, stream_version, line_index
@@ -312,6 +315,7 @@ export async function ledgerEntries(
       after?.[2] ?? 0,
       after?.[3] ?? 0,
       query.pageSize + 1,
+      query.kind ?? null,
     ],
   );
   const page = rows.slice(0, query.pageSize);

@@ -51,7 +51,13 @@ async function ledger(
 ): Promise<park.carbon.v1.LedgerEntry[]> {
   const answer = await unary<park.carbon.v1.GetLedgerEntriesResponse>((done) =>
     h.client.getLedgerEntries(
-      { enterpriseId, period: interval, page: { pageSize: 1000, pageToken: '' }, meterId },
+      {
+        enterpriseId,
+        period: interval,
+        page: { pageSize: 1000, pageToken: '' },
+        meterId,
+        kind: v1.LedgerEntryKind.LEDGER_ENTRY_KIND_UNSPECIFIED,
+      },
       operator,
       done,
     ),
