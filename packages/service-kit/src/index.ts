@@ -4,7 +4,15 @@ export * from './auth';
 export * from './logger';
 export * from './readiness';
 export * from './shutdown';
-export { createHttpApp, principalOf, type HttpAppOptions, type MetricsEndpoint } from './http/app';
+export {
+  createHttpApp,
+  httpMiddleware,
+  principalOf,
+  type HttpAppOptions,
+  type HttpRequest,
+  type HttpResponse,
+  type MetricsEndpoint,
+} from './http/app';
 export { toProblem, PROBLEM_CONTENT_TYPE, type Problem } from './http/problem';
 export * from './grpc';
 export {

@@ -37,6 +37,8 @@ export interface ServiceRuntimeOptions {
 export interface ServeOptions {
   grpcServices?: GrpcService[];
   httpRoutes?: (router: express.Router) => void;
+  /** Routes served without a token (see HttpAppOptions.publicRoutes). */
+  publicRoutes?: (router: express.Router) => void;
   /** Largest JSON body of the service's own HTTP routes. */
   jsonLimit?: string;
 }
@@ -59,6 +61,7 @@ export class ServiceRuntime {
   private readonly relays: OutboxRelay[] = [];
   private readonly consumers: ConsumerRunner[] = [];
   private readonly stoppers: (() => Promise<unknown>)[] = [];
+  private readonly streamClosers: (() => void)[] = [];
   private readonly stopReporting: (() => void)[] = [];
   private grpc: GrpcServer | undefined;
   private http: HttpServer | undefined;
@@ -143,6 +146,14 @@ export class ServiceRuntime {
     this.stoppers.push(stop);
   }
 
+  /**
+   * Long-lived HTTP responses (server-sent events) end as shutdown begins: the HTTP server's close
+   * waits for every open response, and a stream never ends by itself.
+   */
+  closeOnShutdown(close: () => void): void {
+    this.streamClosers.push(close);
+  }
+
   /** Starts probing, serving gRPC and HTTP, relaying and consuming; returns the bound ports. */
   async serve(options: ServeOptions = {}): Promise<{ grpcPort: number; httpPort: number }> {
     await this.readiness.start();
@@ -160,6 +171,7 @@ export class ServiceRuntime {
       logger: this.logger,
       metrics: this.metrics,
       routes: options.httpRoutes,
+      publicRoutes: options.publicRoutes,
       jsonLimit: options.jsonLimit,
     });
     const http = await new Promise<HttpServer>((resolve, reject) => {
@@ -192,7 +204,10 @@ export class ServiceRuntime {
 
   private shutdownSteps(): GracefulShutdown {
     this.steps ??= new GracefulShutdown(this.logger, this.config.SHUTDOWN_TIMEOUT_MS)
-      .add('readiness', async () => this.readiness.markShuttingDown())
+      .add('readiness', async () => {
+        this.readiness.markShuttingDown();
+        for (const close of this.streamClosers) close();
+      })
       .add('servers', () =>
         Promise.all([
           this.grpc?.shutdown(),

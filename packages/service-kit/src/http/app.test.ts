@@ -45,6 +45,11 @@ async function serve(pool: ReturnType<typeof createPool>) {
       render: async () => ({ contentType: 'text/plain; version=0.0.4', body: 'park_up 1\n' }),
     },
     jsonLimit: '1kb',
+    publicRoutes(router) {
+      router.get('/page/', (_request, response) => {
+        response.type('text/html').send('<p>a page</p>');
+      });
+    },
     routes(router) {
       router.get('/v1/whoami', (request, response) => {
         response.json(principalOf(request));
@@ -107,6 +112,14 @@ describe('HTTP app of the service kit', () => {
       headers: { authorization: `Bearer ${operator.slice(0, -2)}xx` },
     });
     expect(forged.status).toBe(401);
+  });
+
+  it('serves public routes without a token, and nothing else beside them', async () => {
+    const page = await fetch(`${http.base}/page/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toBe('<p>a page</p>');
+    expect((await fetch(`${http.base}/page/other`)).status).toBe(401);
+    expect((await fetch(`${http.base}/v1/whoami`)).status).toBe(401);
   });
 
   it('hands the verified principal to the route', async () => {

@@ -23,6 +23,11 @@ export interface HttpAppOptions {
   metrics?: MetricsEndpoint;
   /** Mounts the service's own routes, all behind bearer-token authentication. */
   routes?: (router: express.Router) => void;
+  /**
+   * Routes without a token, mounted before the authenticated ones: what a browser loads before
+   * it can send a bearer token (a page and its assets). Everything else needs a token.
+   */
+  publicRoutes?: (router: express.Router) => void;
   /** Largest JSON body accepted; bulk endpoints stream their bodies and set their own limit. */
   jsonLimit?: string;
 }
@@ -32,6 +37,16 @@ declare module 'express-serve-static-core' {
     principal?: Principal;
   }
 }
+
+/** A request and a response of the services' HTTP routes. */
+export type HttpRequest = Request;
+export type HttpResponse = Response;
+
+/**
+ * Express's JSON body parser and static file server, for a service's own routes (a public route
+ * with a body of its own, a page's assets), so that services need not depend on express.
+ */
+export const httpMiddleware = { json: express.json, static: express.static } as const;
 
 /** The principal of an authenticated request (set by the auth middleware). */
 export function principalOf(request: Request): Principal {
@@ -67,6 +82,12 @@ export function createHttpApp(options: HttpAppOptions): Express {
         next(error);
       }
     });
+  }
+
+  if (options.publicRoutes) {
+    const open = express.Router();
+    options.publicRoutes(open);
+    app.use(open);
   }
 
   const authenticated = express.Router();
