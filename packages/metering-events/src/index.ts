@@ -159,6 +159,8 @@ export interface MeteredValues {
   meter: MeterFacts;
   cause: ReadingCause;
   readings: IntervalReading[];
+  /** A correction of a published value: the value and quality it replaces. */
+  replaced?: { value: string; quality: Quality };
 }
 
 export function decodeReadingsRecord(type: string, value: Uint8Array): MeteredValues | undefined {
@@ -186,6 +188,15 @@ export function decodeReadingsRecord(type: string, value: Uint8Array): MeteredVa
         meter: meterFacts(event.meter),
         cause: 'correction',
         readings: [intervalReading(event.newValue)],
+        // Empty old_value: a held value accepted, which had no published value before.
+        ...(event.oldValue?.value
+          ? {
+              replaced: {
+                value: event.oldValue.value,
+                quality: QUALITY[event.oldQuality] ?? 'measured',
+              },
+            }
+          : {}),
       };
     }
     case 'park.metering.v1.GapDetected':
@@ -214,8 +225,16 @@ export type RegistryFact =
       energyUsing: boolean;
       exporter: boolean;
     }
-  | { kind: 'meter'; meter: MeterFacts; steamEnthalpyGjPerTonne?: string }
-  | { kind: 'ignored' };
+  | {
+      kind: 'meter';
+      meter: MeterFacts;
+      steamEnthalpyGjPerTonne?: string;
+      /** Minutes per interval (15 for electricity by default). */
+      intervalMinutes: number;
+      /** False once the meter is decommissioned. */
+      active: boolean;
+    }
+  | { kind: 'installation'; installationId: string; enterpriseId: string; name: string };
 
 const SIZE_BAND: Record<number, string> = {
   [metering.SizeBand.SIZE_BAND_BELOW_200K_TCE]: 'below_200k_tce',
@@ -223,7 +242,10 @@ const SIZE_BAND: Record<number, string> = {
   [metering.SizeBand.SIZE_BAND_ABOVE_1M_TCE]: 'above_1m_tce',
 };
 
-function meterFact(meter: park.metering.v1.Meter | undefined): RegistryFact {
+function meterFact(
+  meter: park.metering.v1.Meter | undefined,
+  decommissioned = false,
+): RegistryFact {
   if (!meter) throw new PermanentMessageError('meter event without its meter');
   return {
     kind: 'meter',
@@ -238,6 +260,8 @@ function meterFact(meter: park.metering.v1.Meter | undefined): RegistryFact {
       sourceEntityId: meter.sourceEntityId,
     }),
     steamEnthalpyGjPerTonne: meter.steamEnthalpyGjPerTonne?.value,
+    intervalMinutes: meter.intervalMinutes || 15,
+    active: !decommissioned && meter.status !== metering.MeterStatus.METER_STATUS_DECOMMISSIONED,
   };
 }
 
@@ -277,9 +301,19 @@ export function decodeRegistryRecord(type: string, value: Uint8Array): RegistryF
     case 'park.metering.v1.MeterReplaced':
       return meterFact(decodePayload(metering.MeterReplaced, type, value).meter);
     case 'park.metering.v1.MeterDecommissioned':
-      return meterFact(decodePayload(metering.MeterDecommissioned, type, value).meter);
-    case 'park.metering.v1.InstallationRegistered':
-      return { kind: 'ignored' };
+      return meterFact(decodePayload(metering.MeterDecommissioned, type, value).meter, true);
+    case 'park.metering.v1.InstallationRegistered': {
+      const installation = decodePayload(metering.InstallationRegistered, type, value).installation;
+      if (!installation?.installationId || !installation.enterpriseId) {
+        throw new PermanentMessageError('InstallationRegistered without its installation');
+      }
+      return {
+        kind: 'installation',
+        installationId: installation.installationId,
+        enterpriseId: installation.enterpriseId,
+        name: installation.name,
+      };
+    }
     default:
       throw new PermanentMessageError(`'${type}' is not a metering registry event`);
   }

@@ -67,6 +67,19 @@ export interface MeteringStandIn {
     oldValue: string,
     newValue: string,
   ): Promise<string>;
+  /** ReadingsEstimated: values metering filled across a short gap. */
+  publishEstimates(meter: MeterSpec, readings: [string, string][]): Promise<string>;
+  /** GapDetected: a gap too long to estimate, intervals starting in [start, end). */
+  publishGap(
+    meter: MeterSpec,
+    gap: { start: string; end: string; missingIntervals: number },
+  ): Promise<string>;
+  /** InstallationRegistered: an enterprise's installation (CBAM). */
+  publishInstallation(installation: {
+    installationId: string;
+    enterpriseId: string;
+    name: string;
+  }): Promise<string>;
 }
 
 /** Metering's registry and readings records on the given (test-prefixed) topics. */
@@ -167,6 +180,46 @@ export function meteringStandIn(
             source: 'operator:test',
           },
           reason: 'test correction',
+        }).finish(),
+      );
+    },
+    publishEstimates(meter, readings) {
+      return publish(
+        topics.readings,
+        meter.meterId,
+        'park.metering.v1.ReadingsEstimated',
+        metering.ReadingsEstimated.encode({
+          meter: descriptor(meter),
+          readings: readings.map(([start, value]) => ({
+            intervalStart: new Date(start),
+            value: { value },
+            quality: metering.Quality.QUALITY_ESTIMATED,
+            source: 'estimation',
+          })),
+          method: 'interpolated',
+        }).finish(),
+      );
+    },
+    publishGap(meter, gap) {
+      return publish(
+        topics.readings,
+        meter.meterId,
+        'park.metering.v1.GapDetected',
+        metering.GapDetected.encode({
+          meter: descriptor(meter),
+          gapStart: new Date(gap.start),
+          gapEnd: new Date(gap.end),
+          missingIntervals: gap.missingIntervals,
+        }).finish(),
+      );
+    },
+    publishInstallation(installation) {
+      return publish(
+        topics.registry,
+        installation.installationId,
+        'park.metering.v1.InstallationRegistered',
+        metering.InstallationRegistered.encode({
+          installation: { ...installation, meterIds: [] },
         }).finish(),
       );
     },

@@ -4,6 +4,9 @@ import * as path from 'node:path';
 /** The service's SQL migrations, applied after the event store's and the inbox's. */
 export const reportingMigrationsDir = path.resolve(__dirname, '..', 'migrations');
 
+/** The dashboard's bundle, as the build writes it (src/dashboard/bundle.ts). */
+export const dashboardAssetsDir = path.resolve(__dirname, '..', 'dist', 'web');
+
 export * from './projections/projection';
 export * from './projections/manager';
 export * from './kpis/reporting-queries';

@@ -14,32 +14,70 @@ import {
 import { z } from 'zod';
 import { reportingGrpcService } from './api/grpc-service';
 import { mountReportDownloads } from './api/http-reports';
-import { carbonCbamSource, ReportExporter } from './api/reports';
-import { reportingMigrationsDir } from './app';
+import { carbonCbamSource, carbonClient, ReportExporter } from './api/reports';
+import { dashboardAssetsDir, reportingMigrationsDir } from './app';
+import { ProjectionChanges } from './dashboard/live';
+import { DashboardQueries } from './dashboard/queries';
+import { mountDashboardApi, mountDashboardPages } from './dashboard/routes';
+import { carbonCertificateSource, dispatchTopologySource } from './dashboard/upstream';
 import { DEFAULT_KPI_SETTINGS, ReportingQueries, type Schemas } from './kpis/reporting-queries';
 import { activityProjection } from './projections/activity';
 import {
   allocationsProjection,
   DISPATCH_PLANS_TOPIC,
+  DISPATCH_SETPOINT_ACKS_TOPIC,
+  DISPATCH_SETPOINTS_TOPIC,
   plansProjection,
+  setpointsProjection,
 } from './projections/dispatch';
 import { CARBON_EMISSIONS_TOPIC, emissionsProjection } from './projections/emissions';
 import { ProjectionManager } from './projections/manager';
 import { registryProjection } from './projections/registry';
 
-export const reportingConfigSchema = serviceConfigSchema.safeExtend({
-  /** The Scope 2 method in the numerator of CO2 per tce (the national indicator). */
-  REPORTING_SCOPE2_METHOD: z.enum(['market', 'location']).default('market'),
-  /** tCO2/tce for parks below 200,000 tce a year (no published threshold). */
-  REPORTING_SMALL_PARK_THRESHOLD: z
-    .string()
-    .regex(/^\d+(\.\d+)?$/)
-    .default('0.2'),
-  /** The carbon service's gRPC address, for CBAM exports; empty turns them off. */
-  REPORTING_CARBON_GRPC_ADDRESS: z.string().default(''),
-  /** Prepended to every topic name and consumer group (tests on a shared broker). */
-  REPORTING_TOPIC_PREFIX: z.string().default(''),
-});
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .default('false')
+  .transform((value) => value === 'true' || value === '1');
+
+export const reportingConfigSchema = serviceConfigSchema
+  .safeExtend({
+    /** The Scope 2 method in the numerator of CO2 per tce (the national indicator). */
+    REPORTING_SCOPE2_METHOD: z.enum(['market', 'location']).default('market'),
+    /** tCO2/tce for parks below 200,000 tce a year (no published threshold). */
+    REPORTING_SMALL_PARK_THRESHOLD: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/)
+      .default('0.2'),
+    /** The carbon service's gRPC address, for CBAM exports and the dashboard's certificates; empty turns them off. */
+    REPORTING_CARBON_GRPC_ADDRESS: z.string().default(''),
+    /** The dispatch service's gRPC address, for the dashboard's battery topology; empty turns it off. */
+    REPORTING_DISPATCH_GRPC_ADDRESS: z.string().default(''),
+    /** Prepended to every topic name and consumer group (tests on a shared broker). */
+    REPORTING_TOPIC_PREFIX: z.string().default(''),
+    /**
+     * The dashboard's development sign-in: the page offers buttons that mint operator or enterprise
+     * tokens, signed with JWT_SECRET, for anyone who can reach it. `npm start` turns it on; never
+     * in production.
+     */
+    REPORTING_DASHBOARD_DEV_SIGN_IN: flag,
+  })
+  .superRefine((config, context) => {
+    if (!config.REPORTING_DASHBOARD_DEV_SIGN_IN) return;
+    if (config.NODE_ENV === 'production') {
+      context.addIssue({
+        code: 'custom',
+        path: ['REPORTING_DASHBOARD_DEV_SIGN_IN'],
+        message: 'development sign-in hands out tokens to anyone: never with NODE_ENV=production',
+      });
+    }
+    if (!config.JWT_SECRET) {
+      context.addIssue({
+        code: 'custom',
+        path: ['REPORTING_DASHBOARD_DEV_SIGN_IN'],
+        message: 'development sign-in signs tokens with JWT_SECRET: set it',
+      });
+    }
+  });
 
 export type ReportingConfig = z.infer<typeof reportingConfigSchema>;
 
@@ -49,6 +87,7 @@ export const reportingProjections = [
   emissionsProjection,
   plansProjection,
   allocationsProjection,
+  setpointsProjection,
 ];
 
 /** Topics reporting reads, as their producers define them (created here if absent, for a fresh park). */
@@ -58,6 +97,8 @@ const INPUT_TOPICS = [
   { name: CARBON_EMISSIONS_TOPIC, partitions: 12, retentionMs: -1 },
   { name: DISPATCH_PLANS_TOPIC, partitions: 3, retentionMs: -1 },
   { name: GREEN_ALLOCATIONS_TOPIC, partitions: 12, retentionMs: -1 },
+  { name: DISPATCH_SETPOINTS_TOPIC, partitions: 12, retentionMs: -1 },
+  { name: DISPATCH_SETPOINT_ACKS_TOPIC, partitions: 12, retentionMs: -1 },
 ];
 
 export interface ReportingServer {
@@ -81,7 +122,12 @@ export async function main(telemetry?: Telemetry): Promise<ReportingServer> {
 
 export async function startReportingService(
   config: ReportingConfig,
-  options: { telemetry?: Telemetry } = {},
+  options: {
+    telemetry?: Telemetry;
+    /** Where the dashboard's bundle is (the build's output by default). */
+    dashboardDir?: string;
+    clock?: () => Date;
+  } = {},
 ): Promise<ReportingServer> {
   const runtime = new ServiceRuntime(config, {
     migrations: [reportingMigrationsDir],
@@ -115,6 +161,7 @@ export async function startReportingService(
       emissions: active.emissions!,
       plans: active.plans!,
       allocations: active.allocations!,
+      setpoints: active.setpoints!,
     };
   };
   const queries = new ReportingQueries(runtime.pool, schemas, {
@@ -122,16 +169,52 @@ export async function startReportingService(
     scope2Method: config.REPORTING_SCOPE2_METHOD,
     smallParkThreshold: config.REPORTING_SMALL_PARK_THRESHOLD,
   });
-  const exporter = new ReportExporter(
-    queries,
-    config.REPORTING_CARBON_GRPC_ADDRESS
-      ? carbonCbamSource(config.REPORTING_CARBON_GRPC_ADDRESS)
-      : undefined,
-  );
+  const carbon = config.REPORTING_CARBON_GRPC_ADDRESS
+    ? carbonClient(config.REPORTING_CARBON_GRPC_ADDRESS)
+    : undefined;
+  const cbam = carbon ? carbonCbamSource(carbon) : undefined;
+  const exporter = new ReportExporter(queries, cbam);
+  const changes = new ProjectionChanges(runtime.pool, () => projections.activeSchemas());
+  runtime.closeOnShutdown(() => changes.close());
+  const dashboard = new DashboardQueries(runtime.pool, schemas, queries);
+  const auth = {
+    secret: config.JWT_SECRET,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  };
   try {
     const { grpcPort, httpPort } = await runtime.serve({
       grpcServices: [reportingGrpcService({ queries, exporter, projections })],
-      httpRoutes: (router) => mountReportDownloads(router, exporter),
+      httpRoutes: (router) => {
+        mountReportDownloads(router, exporter);
+        mountDashboardApi(router, {
+          queries: dashboard,
+          reporting: queries,
+          changes,
+          ...(carbon ? { certificates: carbonCertificateSource(carbon), cbam } : {}),
+          ...(config.REPORTING_DISPATCH_GRPC_ADDRESS
+            ? { topology: dispatchTopologySource(config.REPORTING_DISPATCH_GRPC_ADDRESS) }
+            : {}),
+          ...(options.clock ? { clock: options.clock } : {}),
+        });
+      },
+      publicRoutes: (router) =>
+        mountDashboardPages(router, {
+          dir: options.dashboardDir ?? dashboardAssetsDir,
+          ...(config.REPORTING_DASHBOARD_DEV_SIGN_IN
+            ? {
+                devSignIn: {
+                  auth,
+                  enterprises: async () =>
+                    (await dashboard.enterprises()).map(({ enterpriseId, name, parkId }) => ({
+                      enterpriseId,
+                      name,
+                      parkId,
+                    })),
+                },
+              }
+            : {}),
+        }),
     });
     return { runtime, projections, queries, grpcPort, httpPort };
   } catch (error) {

@@ -161,6 +161,10 @@ async function main(): Promise<void> {
           GRPC_PORT: String(PORTS[service].grpc),
           HTTP_PORT: String(PORTS[service].http),
           REPORTING_CARBON_GRPC_ADDRESS: `127.0.0.1:${PORTS.carbon.grpc}`,
+          REPORTING_DISPATCH_GRPC_ADDRESS: `127.0.0.1:${PORTS.dispatch.grpc}`,
+          // The dashboard's buttons that mint development tokens (reporting refuses them in
+          // production).
+          REPORTING_DASHBOARD_DEV_SIGN_IN: process.env.NODE_ENV === 'production' ? 'false' : 'true',
         },
         stdio: ['ignore', log, log],
       },
@@ -223,6 +227,9 @@ async function main(): Promise<void> {
       `  ${service.padEnd(10)} gRPC 127.0.0.1:${PORTS[service].grpc}   HTTP http://127.0.0.1:${PORTS[service].http}   log .work/logs/${service}.log`,
     );
   }
+  console.log(
+    `  dashboard   http://127.0.0.1:${PORTS.reporting.http}/dashboard/   (development sign-in buttons, or paste the token below)`,
+  );
   console.log(`  reports     http://127.0.0.1:${PORTS.reporting.http}/v1/reports/...`);
   console.log(`  Kafka       ${infra.kafkaBrokers.join(',')}`);
   console.log(`  operator token (development, 7 days):\n    ${token}`);

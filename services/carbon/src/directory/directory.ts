@@ -64,7 +64,8 @@ export async function applyRegistryFact(db: Queryable, fact: RegistryFact): Prom
       );
       return;
     }
-    case 'ignored':
+    case 'installation':
+      // Carbon learns installations with their processes (RegisterProcess).
       return;
   }
 }

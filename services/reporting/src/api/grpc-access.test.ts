@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { park } from '@park/contracts';
-import { PROBLEM_CONTENT_TYPE, TokenVerifier, type Role } from '@park/service-kit';
+import { PROBLEM_CONTENT_TYPE, type Role } from '@park/service-kit';
 import {
   eventually,
   meterSpec,
@@ -15,6 +15,7 @@ import {
   type AccessOutcome,
 } from '@park/testing';
 import { AUTH, startReportingHarness, type ReportingHarness } from '../test-support/harness';
+import { startCarbonStandIn, type StandIn } from '../test-support/upstream-stand-ins';
 import {
   download,
   exportReport,
@@ -111,54 +112,8 @@ function httpOutcomeOf(status: number): Outcome {
   return OK;
 }
 
-/** A stand-in of carbon's GetCbamData: verifies the token it is given and applies carbon's rule. */
-async function startCarbonStandIn() {
-  const verifier = new TokenVerifier(AUTH);
-  const received: string[] = [];
-  const server = new grpc.Server();
-  const getCbamData: grpc.handleUnaryCall<
-    park.carbon.v1.GetCbamDataRequest,
-    park.carbon.v1.GetCbamDataResponse
-  > = (call, callback) => {
-    const authorization = String(call.metadata.get('authorization')[0] ?? '');
-    received.push(authorization);
-    verifier.verifyAuthorization(authorization).then(
-      (principal) => {
-        const owner = call.request.installationId === 'inst-1' ? 'ent-1' : undefined;
-        if (
-          !['operator', 'enterprise', 'service'].includes(principal.role) ||
-          (principal.role === 'enterprise' && principal.enterpriseId !== owner)
-        ) {
-          callback({ code: grpc.status.PERMISSION_DENIED, details: 'not your installation' });
-          return;
-        }
-        callback(null, {
-          data: park.carbon.v1.CbamData.fromPartial({
-            installationId: call.request.installationId,
-            fromMonth: call.request.fromMonth,
-            toMonth: call.request.toMonth,
-          }),
-          csv: Buffer.from('installation_id\r\ninst-1\r\n'),
-        });
-      },
-      () => callback({ code: grpc.status.UNAUTHENTICATED, details: 'bad token' }),
-    );
-  };
-  server.addService(park.carbon.v1.CarbonServiceService, { getCbamData });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
-  );
-  return {
-    address: `127.0.0.1:${port}`,
-    received,
-    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
-  };
-}
-
 let h: ReportingHarness;
-let carbon: Awaited<ReturnType<typeof startCarbonStandIn>>;
+let carbon: StandIn;
 const tokens = {} as Record<Caller, grpc.Metadata>;
 
 function tokenOf(caller: Caller): Promise<grpc.Metadata> {
@@ -182,7 +137,7 @@ function tokenOf(caller: Caller): Promise<grpc.Metadata> {
 }
 
 beforeAll(async () => {
-  carbon = await startCarbonStandIn();
+  carbon = await startCarbonStandIn({ installations: { 'inst-1': 'ent-1' } });
   h = await startReportingHarness('reporting_grpc_access', {
     REPORTING_CARBON_GRPC_ADDRESS: carbon.address,
   });

@@ -30,8 +30,12 @@ export type CbamSource = (
   authorization: string,
 ) => Promise<{ csv: Buffer; json: unknown }>;
 
-export function carbonCbamSource(address: string): CbamSource {
-  const client = new park.carbon.v1.CarbonServiceClient(address, grpc.credentials.createInsecure());
+/** A client of the carbon service (CBAM data for the exports, certificates for the dashboard). */
+export function carbonClient(address: string): park.carbon.v1.CarbonServiceClient {
+  return new park.carbon.v1.CarbonServiceClient(address, grpc.credentials.createInsecure());
+}
+
+export function carbonCbamSource(client: park.carbon.v1.CarbonServiceClient): CbamSource {
   return (installationId, fromMonth, toMonth, authorization) =>
     new Promise((resolve, reject) => {
       const metadata = new grpc.Metadata();

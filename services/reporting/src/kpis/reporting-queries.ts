@@ -61,6 +61,7 @@ export interface Schemas {
   emissions: string;
   plans: string;
   allocations: string;
+  setpoints: string;
 }
 
 function status(

@@ -5,6 +5,8 @@ import { GREEN_ALLOCATIONS_TOPIC } from '@park/metering-events';
 import type { Projection } from './projection';
 
 export const DISPATCH_PLANS_TOPIC = 'park.dispatch.plans.v1';
+export const DISPATCH_SETPOINTS_TOPIC = 'park.dispatch.setpoints.v1';
+export const DISPATCH_SETPOINT_ACKS_TOPIC = 'park.dispatch.setpoint-acks.v1';
 
 function decode<T>(codec: { decode(input: Uint8Array): T }, type: string, value: Uint8Array): T {
   try {
@@ -14,14 +16,26 @@ function decode<T>(codec: { decode(input: Uint8Array): T }, type: string, value:
   }
 }
 
-/** Dispatch's plans (the latest per park and day) for plan versus actual. */
+/**
+ * Dispatch's plans: per park and day the intervals in force (plan versus actual, the
+ * dashboard's dispatch view), and every plan issued with its status and violations.
+ * Shape 2: each interval keeps export, load, the plants' and batteries' steps and the plan it
+ * came from; `issued` keeps every plan (violations with their interval's start, notes, assets
+ * in safe mode), so setpoints can be traced to their park through their plan.
+ */
 export const plansProjection: Projection = {
   name: 'plans',
+  shape: 2,
   topics: [DISPATCH_PLANS_TOPIC],
   async createTables(db: Queryable, schema: string) {
     await db.query(`
       CREATE TABLE ${schema}.plans (park_id text NOT NULL, day date NOT NULL, plan_id text NOT NULL,
         issued_at timestamptz NOT NULL, intervals jsonb NOT NULL, PRIMARY KEY (park_id, day));
+      CREATE TABLE ${schema}.issued (plan_id text PRIMARY KEY, park_id text NOT NULL,
+        day date NOT NULL, kind text NOT NULL, status text NOT NULL, issued_at timestamptz NOT NULL,
+        first_start timestamptz, violations jsonb NOT NULL, notes jsonb NOT NULL,
+        safe_mode jsonb NOT NULL);
+      CREATE INDEX ON ${schema}.issued (park_id, day);
     `);
   },
   async apply(db, schema, message) {
@@ -33,8 +47,22 @@ export const plansProjection: Projection = {
     const intervals = plan.intervals.map((interval) => ({
       start: interval.start?.toISOString(),
       importKw: interval.importKw,
+      exportKw: interval.exportKw,
+      loadKw: interval.loadKw,
       emissionsKg: interval.emissionsKg,
       renewableShare: interval.renewableShare,
+      plants: interval.plants.map((p) => ({
+        plantId: p.plantId,
+        usedKw: p.usedKw,
+        curtailedKw: p.curtailedKw,
+      })),
+      batteries: interval.batteries.map((b) => ({
+        batteryId: b.batteryId,
+        chargeKw: b.chargeKw,
+        dischargeKw: b.dischargeKw,
+        socKwh: b.socKwh,
+      })),
+      planId: plan.planId,
     }));
     // An intraday plan covers the rest of the day: it replaces the day's plan from its first
     // interval on, and the earlier intervals keep the plan that was in force then.
@@ -48,12 +76,36 @@ export const plansProjection: Projection = {
        WHERE ${schema}.plans.issued_at <= $4`,
       [plan.parkId, plan.day, plan.planId, plan.issuedAt.toISOString(), JSON.stringify(intervals)],
     );
+    const violations = plan.violations.map((violation) => ({
+      name: violation.name,
+      constraint: violation.constraint,
+      start: intervals[violation.interval]?.start ?? null,
+      assetId: violation.assetId,
+      sizeKwh: violation.sizeKwh,
+    }));
+    await db.query(
+      `INSERT INTO ${schema}.issued VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (plan_id) DO NOTHING`,
+      [
+        plan.planId,
+        plan.parkId,
+        plan.day,
+        plan.kind,
+        plan.status,
+        plan.issuedAt.toISOString(),
+        intervals[0]?.start ?? null,
+        JSON.stringify(violations),
+        JSON.stringify(plan.notes),
+        JSON.stringify(plan.assetsInSafeMode),
+      ],
+    );
   },
 };
 
 /** Dispatch's green direct-line allocations: per line and interval, for the direct-line ratios. */
 export const allocationsProjection: Projection = {
   name: 'allocations',
+  shape: 1,
   topics: [GREEN_ALLOCATIONS_TOPIC],
   async createTables(db: Queryable, schema: string) {
     await db.query(`
@@ -97,6 +149,74 @@ export const allocationsProjection: Projection = {
         event.enterpriseId,
         event.allocatedKwh?.value || '0',
         event.revision.toString(),
+      ],
+    );
+  },
+};
+
+/**
+ * Dispatch's setpoints (issued, expired into safe mode) and the EMS acknowledgements sent on the
+ * acknowledgement topic. Setpoints and acknowledgements travel on two topics, so an
+ * acknowledgement may be applied before its setpoint: each is kept as it comes, and a setpoint's
+ * status is read from both (expired, else acknowledged, else superseded by a later one of its
+ * asset, else issued).
+ */
+export const setpointsProjection: Projection = {
+  name: 'setpoints',
+  shape: 1,
+  topics: [DISPATCH_SETPOINTS_TOPIC, DISPATCH_SETPOINT_ACKS_TOPIC],
+  async createTables(db: Queryable, schema: string) {
+    await db.query(`
+      CREATE TABLE ${schema}.setpoints (setpoint_id text PRIMARY KEY, asset_id text NOT NULL,
+        plan_id text NOT NULL, power_kw double precision NOT NULL,
+        valid_from timestamptz NOT NULL, valid_until timestamptz NOT NULL,
+        expired_at timestamptz, safe_mode text);
+      CREATE INDEX ON ${schema}.setpoints (plan_id);
+      CREATE INDEX ON ${schema}.setpoints (asset_id, valid_from);
+      CREATE TABLE ${schema}.acknowledgements (setpoint_id text PRIMARY KEY, asset_id text NOT NULL,
+        acknowledged_at timestamptz NOT NULL);
+    `);
+  },
+  async apply(db, schema, message) {
+    if (message.type === 'park.dispatch.v1.SetpointAcknowledged') {
+      const ack = decode(park.dispatch.v1.SetpointAcknowledged, message.type, message.value);
+      if (!ack.setpointId || !ack.acknowledgedAt) {
+        throw new PermanentMessageError('SetpointAcknowledged without its setpoint or time');
+      }
+      await db.query(
+        `INSERT INTO ${schema}.acknowledgements VALUES ($1, $2, $3) ON CONFLICT (setpoint_id) DO NOTHING`,
+        [ack.setpointId, ack.assetId, ack.acknowledgedAt.toISOString()],
+      );
+      return;
+    }
+    let setpoint: park.dispatch.v1.Setpoint | undefined;
+    let safeMode: string | null = null;
+    if (message.type === 'park.dispatch.v1.SetpointIssued') {
+      setpoint = decode(park.dispatch.v1.SetpointIssued, message.type, message.value).setpoint;
+    } else if (message.type === 'park.dispatch.v1.SetpointExpired') {
+      const expired = decode(park.dispatch.v1.SetpointExpired, message.type, message.value);
+      setpoint = expired.setpoint;
+      safeMode = expired.safeMode || 'idle';
+    } else {
+      throw new PermanentMessageError(`'${message.type}' is not a setpoint event`);
+    }
+    if (!setpoint?.setpointId || !setpoint.validFrom || !setpoint.validUntil) {
+      throw new PermanentMessageError('setpoint event without its id or validity');
+    }
+    await db.query(
+      `INSERT INTO ${schema}.setpoints VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (setpoint_id) DO UPDATE SET
+         expired_at = coalesce(${schema}.setpoints.expired_at, EXCLUDED.expired_at),
+         safe_mode = coalesce(${schema}.setpoints.safe_mode, EXCLUDED.safe_mode)`,
+      [
+        setpoint.setpointId,
+        setpoint.assetId,
+        setpoint.planId,
+        setpoint.powerKw,
+        setpoint.validFrom.toISOString(),
+        setpoint.validUntil.toISOString(),
+        safeMode === null ? null : setpoint.validUntil.toISOString(),
+        safeMode,
       ],
     );
   },

@@ -47,6 +47,7 @@ function decode<T>(codec: { decode(input: Uint8Array): T }, type: string, value:
  */
 export const emissionsProjection: Projection = {
   name: 'emissions',
+  shape: 1,
   topics: [CARBON_EMISSIONS_TOPIC],
   async createTables(db: Queryable, schema: string) {
     const columns = FIGURE_COLUMNS.map(

@@ -6,6 +6,13 @@ import type { Pool } from 'pg';
 import { schemaOf, type Projection } from './projection';
 import { createBaseTables, ProjectionRunner } from './runner';
 
+interface VersionRow {
+  version: number;
+  status: string;
+  shape: number;
+  target: Record<string, string>;
+}
+
 export interface ProjectionStatus {
   name: string;
   activeVersion: number;
@@ -23,6 +30,8 @@ export interface ProjectionStatus {
  */
 export class ProjectionManager {
   private readonly runners = new Map<string, ProjectionRunner>();
+  /** Active versions of an older shape than the code's: answering, not fed, until replaced. */
+  private readonly frozen = new Map<string, string>();
   private readonly building = new Map<
     string,
     { runner: ProjectionRunner; target: Map<string, bigint> }
@@ -76,46 +85,69 @@ export class ProjectionManager {
       await createBaseTables(tx, schema);
       await projection.createTables(tx, schema);
       await tx.query(
-        `INSERT INTO projection_versions (projection, version, status, target) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (projection, version) DO UPDATE SET status = $3, target = $4`,
+        `INSERT INTO projection_versions (projection, version, status, target, shape) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (projection, version) DO UPDATE SET status = $3, target = $4, shape = $5`,
         [
           projection.name,
           version,
           status,
           JSON.stringify(Object.fromEntries([...target].map(([k, v]) => [k, v.toString()]))),
+          projection.shape,
         ],
       );
     });
   }
 
-  /** Starts every projection's active version (creating version 1 on first start) and resumes rebuilds. */
+  /**
+   * Starts every projection's active version (creating version 1 on first start) and resumes
+   * rebuilds. An active version built with an older shape than the code's is not fed (the code
+   * writes tables it lacks): it keeps answering as it is while a new version of the current
+   * shape is rebuilt from offset 0, and is dropped once that one switched in.
+   */
   async start(): Promise<void> {
     for (const projection of this.projections) {
-      const { rows } = await this.pool.query<{
-        version: number;
-        status: string;
-        target: Record<string, string>;
-      }>(
-        `SELECT version, status, target FROM projection_versions WHERE projection = $1 AND status <> 'retired'`,
-        [projection.name],
-      );
-      let active = rows.find((row) => row.status === 'active')?.version;
-      if (active === undefined) {
-        active = 1;
-        await this.createVersion(projection, active, 'active', new Map());
-      }
-      const runner = this.runner(projection, active);
-      await runner.start();
-      this.runners.set(projection.name, runner);
-      const building = rows.find((row) => row.status === 'building');
-      if (building) {
-        const buildRunner = this.runner(projection, building.version);
-        await buildRunner.start();
-        this.building.set(projection.name, {
-          runner: buildRunner,
-          target: new Map(Object.entries(building.target).map(([k, v]) => [k, BigInt(v)])),
-        });
-      }
+      await this.locked(projection.name, async () => {
+        const rows = await this.versions(projection.name);
+        let active = rows.find((row) => row.status === 'active');
+        if (!active) {
+          const version = await this.nextVersion(projection.name);
+          await this.createVersion(projection, version, 'active', new Map());
+          active = { version, status: 'active', shape: projection.shape, target: {} };
+        }
+        let building = rows.find((row) => row.status === 'building');
+        if (building && building.shape < projection.shape) {
+          // A rebuild an older release started: its tables are of the old shape too.
+          await this.discard(projection.name, building.version);
+          building = undefined;
+        }
+        if (active.shape >= projection.shape) {
+          if (active.shape > projection.shape) {
+            this.logger?.warn(
+              { projection: projection.name, shape: active.shape, ours: projection.shape },
+              'projection version of a newer shape (a newer release built it): served as it is',
+            );
+          }
+          const runner = this.runner(projection, active.version);
+          await runner.start();
+          this.runners.set(projection.name, runner);
+        } else {
+          this.frozen.set(projection.name, schemaOf(projection.name, active.version));
+          this.logger?.info(
+            { projection: projection.name, shape: active.shape, ours: projection.shape },
+            'projection of an older shape: answering from it, frozen, while a new version is built',
+          );
+        }
+        if (building) {
+          const buildRunner = this.runner(projection, building.version);
+          await buildRunner.start();
+          this.building.set(projection.name, {
+            runner: buildRunner,
+            target: new Map(Object.entries(building.target).map(([k, v]) => [k, BigInt(v)])),
+          });
+        } else if (active.shape < projection.shape) {
+          await this.beginRebuild(projection);
+        }
+      });
     }
     this.watcher = setInterval(() => {
       // Never two at once: a second pass over a stale list of building versions would take the
@@ -125,6 +157,54 @@ export class ProjectionManager {
         .finally(() => (this.switching = undefined));
     }, 250);
     this.watcher.unref();
+  }
+
+  private async versions(name: string): Promise<VersionRow[]> {
+    const { rows } = await this.pool.query<VersionRow>(
+      `SELECT version, status, shape, target FROM projection_versions WHERE projection = $1 AND status <> 'retired'`,
+      [name],
+    );
+    return rows;
+  }
+
+  private async nextVersion(name: string): Promise<number> {
+    const { rows } = await this.pool.query<{ version: number }>(
+      'SELECT coalesce(max(version), 0) AS version FROM projection_versions WHERE projection = $1',
+      [name],
+    );
+    return rows[0]!.version + 1;
+  }
+
+  /** A version nobody will finish: retired, its schema dropped. */
+  private async discard(name: string, version: number): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      await tx.query(
+        `UPDATE projection_versions SET status = 'retired' WHERE projection = $1 AND version = $2`,
+        [name, version],
+      );
+      await tx.query(`DROP SCHEMA IF EXISTS ${schemaOf(name, version)} CASCADE`);
+    });
+  }
+
+  /**
+   * Work on one projection's versions that must not interleave with another replica's (two
+   * replicas starting together would otherwise both create the next version): a session
+   * advisory lock per projection, held for the work.
+   */
+  private async locked<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [`reporting-projection:${name}`]);
+      try {
+        return await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [
+          `reporting-projection:${name}`,
+        ]);
+      }
+    } finally {
+      client.release();
+    }
   }
 
   /** The schemas queries read, by projection: each one's active version's, in one query. */
@@ -148,31 +228,47 @@ export class ProjectionManager {
     const chosen = name ? [this.projection(name)] : [...this.projections];
     for (const projection of chosen) {
       if (this.building.has(projection.name)) continue;
-      const { rows } = await this.pool.query<{ version: number }>(
-        'SELECT coalesce(max(version), 0) AS version FROM projection_versions WHERE projection = $1',
-        [projection.name],
-      );
-      const version = rows[0]!.version + 1;
-      const runner = this.runner(projection, version);
-      const target = new Map<string, bigint>();
-      const admin = this.kafka.admin();
-      await admin.connect();
-      try {
-        for (const topic of runner.topics()) {
-          for (const offsets of await admin.fetchTopicOffsets(topic)) {
-            if (offsets.high !== offsets.low)
-              target.set(`${topic}:${offsets.partition}`, BigInt(offsets.high));
-          }
+      await this.locked(projection.name, async () => {
+        // Another replica may have started one meanwhile: feed that one too rather than a second.
+        const building = (await this.versions(projection.name)).find(
+          (row) => row.status === 'building' && row.shape === projection.shape,
+        );
+        if (!building) {
+          await this.beginRebuild(projection);
+          return;
         }
-      } finally {
-        await admin.disconnect();
-      }
-      await this.createVersion(projection, version, 'building', target);
-      await runner.start();
-      this.building.set(projection.name, { runner, target });
-      this.logger?.info({ projection: projection.name, version }, 'projection rebuild started');
+        const runner = this.runner(projection, building.version);
+        await runner.start();
+        this.building.set(projection.name, {
+          runner,
+          target: new Map(Object.entries(building.target).map(([k, v]) => [k, BigInt(v)])),
+        });
+      });
     }
     return this.status();
+  }
+
+  /** A new version in status building, fed from offset 0 until it reaches the topics' ends now. */
+  private async beginRebuild(projection: Projection): Promise<void> {
+    const version = await this.nextVersion(projection.name);
+    const runner = this.runner(projection, version);
+    const target = new Map<string, bigint>();
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of runner.topics()) {
+        for (const offsets of await admin.fetchTopicOffsets(topic)) {
+          if (offsets.high !== offsets.low)
+            target.set(`${topic}:${offsets.partition}`, BigInt(offsets.high));
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    await this.createVersion(projection, version, 'building', target);
+    await runner.start();
+    this.building.set(projection.name, { runner, target });
+    this.logger?.info({ projection: projection.name, version }, 'projection rebuild started');
   }
 
   private async switchFinished(): Promise<void> {
@@ -195,7 +291,10 @@ export class ProjectionManager {
       this.building.delete(name);
       this.runners.set(name, runner);
       // The old version's consumer takes seconds to stop: the next switches need not wait.
-      if (old) this.retire(old);
+      const frozen = this.frozen.get(name);
+      this.frozen.delete(name);
+      if (old) this.retire(old.schema, () => old.stop());
+      else if (frozen) this.retire(frozen, async () => undefined);
       this.logger?.info(
         { projection: name, schema: runner.schema },
         'projection switched to its rebuilt version',
@@ -203,18 +302,14 @@ export class ProjectionManager {
     }
   }
 
-  /** Stops a replaced version's consumer, then drops its schema. */
-  private retire(old: ProjectionRunner): void {
-    const retiring: Promise<void> = old
-      .stop()
+  /** Stops a replaced version's consumer (if it has one), then drops its schema. */
+  private retire(schema: string, stop: () => Promise<void>): void {
+    const retiring: Promise<void> = stop()
       .then(async () => {
-        await this.pool.query(`DROP SCHEMA IF EXISTS ${old.schema} CASCADE`);
+        await this.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       })
       .catch((error: unknown) =>
-        this.logger?.warn(
-          { err: error, schema: old.schema },
-          'retiring a projection version failed',
-        ),
+        this.logger?.warn({ err: error, schema }, 'retiring a projection version failed'),
       )
       .finally(() => this.retiring.delete(retiring));
     this.retiring.add(retiring);

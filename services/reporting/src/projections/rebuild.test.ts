@@ -12,8 +12,10 @@ import {
   KIND,
   publishAllocation,
   publishEnterpriseFlagged,
+  publishAcknowledgement,
   publishPlan,
   publishRestatement,
+  publishSetpoint,
 } from '../test-support/reporting-events';
 import { schemaOf } from './projection';
 import { ProjectionRunner } from './runner';
@@ -31,7 +33,7 @@ const PARK = 'p1';
 const CHINESE_NAME = '沈阳华晨铝业有限公司';
 const grid1 = meterSpec('m-1g', 'ent-1', 'grid');
 const grid2 = meterSpec('m-2g', 'ent-2', 'grid');
-const PROJECTIONS = ['registry', 'activity', 'emissions', 'plans', 'allocations'];
+const PROJECTIONS = ['registry', 'activity', 'emissions', 'plans', 'allocations', 'setpoints'];
 
 let h: ReportingHarness;
 let operator: grpc.Metadata;
@@ -43,6 +45,7 @@ const ids = {
   correction: '',
   allocation: '',
   plan: '',
+  setpoint: '',
 };
 
 /** Publishes a record of the topic again: the same key, payload and headers (its event id). */
@@ -61,6 +64,8 @@ interface Reports {
   parkPdf: Buffer;
   kpis: park.reporting.v1.GetParkKpisResponse;
   planVsActual: park.reporting.v1.GetPlanVsActualResponse;
+  /** The dashboard's views of the same data (its JSON API). */
+  dashboard: Buffer;
 }
 
 async function reports(): Promise<Reports> {
@@ -82,6 +87,20 @@ async function reports(): Promise<Reports> {
     kpis: await getParkKpis(h, operator, PARK, 'month', '2023-06'),
     planVsActual: await unary<park.reporting.v1.GetPlanVsActualResponse>((done) =>
       h.client.getPlanVsActual({ parkId: PARK, day: '2023-06-10' }, operator, done),
+    ),
+    dashboard: Buffer.concat(
+      await Promise.all(
+        [
+          `/v1/dashboard/parks/${PARK}/balance?day=2023-06-10`,
+          `/v1/dashboard/parks/${PARK}/dispatch?day=2023-06-10`,
+          `/v1/dashboard/parks/${PARK}/quality?day=2023-06-10`,
+          '/v1/dashboard/enterprises/ent-1?month=2023-06',
+        ].map(async (path) => {
+          const answer = await download(h, path, operator);
+          expect([path, answer.status]).toEqual([path, 200]);
+          return answer.bytes;
+        }),
+      ),
     ),
   };
 }
@@ -227,6 +246,19 @@ beforeAll(async () => {
       { start: '2023-06-10T02:15:00Z', importKw: 480, emissionsKg: 70, renewableShare: 0.5 },
     ],
   });
+  ids.setpoint = await publishSetpoint(h, {
+    setpointId: 'sp-0610-1',
+    assetId: 'bat-1',
+    planId: 'plan-0610',
+    powerKw: -80,
+    validFrom: '2023-06-10T02:00:00Z',
+    validUntil: '2023-06-10T02:15:00Z',
+  });
+  await publishAcknowledgement(h, {
+    setpointId: 'sp-0610-1',
+    assetId: 'bat-1',
+    acknowledgedAt: '2023-06-10T02:01:00Z',
+  });
   await h.server.projections.caughtUp(60_000);
   before = await reports();
 });
@@ -313,7 +345,7 @@ it('RebuildProjection (all): every projection switches to version 2, the stateme
 
   // Version 2 read every record from offset 0 and applied each event id once: registry 5 (park,
   // 2 enterprises, 2 meters), activity 3 of 4 (the correction twice), emissions 5 of 7, plans 1,
-  // allocations 1 of 2; nothing rejected.
+  // allocations 1 of 2, setpoints 2 (a setpoint and its acknowledgement); nothing rejected.
   const applied: Record<string, number> = {};
   for (const name of PROJECTIONS) {
     const { rows } = await h.db.pool.query<{ applied: number; rejected: number }>(
@@ -323,7 +355,14 @@ it('RebuildProjection (all): every projection switches to version 2, the stateme
     expect(rows[0]!.rejected).toBe(0);
     applied[name] = rows[0]!.applied;
   }
-  expect(applied).toEqual({ registry: 5, activity: 3, emissions: 5, plans: 1, allocations: 1 });
+  expect(applied).toEqual({
+    registry: 5,
+    activity: 3,
+    emissions: 5,
+    plans: 1,
+    allocations: 1,
+    setpoints: 2,
+  });
 
   // Version 2 is live: an event published again now on each of its topics is read by it (its
   // checkpoints reach the topics' ends) and changes nothing.
@@ -332,6 +371,7 @@ it('RebuildProjection (all): every projection switches to version 2, the stateme
   await redeliver(h.topics.emissions, ids.restatement);
   await redeliver(h.topics.plans, ids.plan);
   await redeliver(h.topics.allocations, ids.allocation);
+  await redeliver(h.topics.setpoints, ids.setpoint);
   await h.server.projections.caughtUp(60_000);
   expectSameReports(await reports(), before);
 });
@@ -358,8 +398,9 @@ it('the same records consumed again after the rebuild change nothing', async () 
     let total = 0;
     for (const runner of runners)
       for (const topic of runner.topics()) total += await topicRecords(topic);
-    // 6 registry + 5 readings + 8 emissions + 2 plans + 3 allocations records on the topics.
-    expect(total).toBe(24);
+    // 6 registry + 5 readings + 8 emissions + 2 plans + 3 allocations + 3 setpoint records (the
+    // setpoint twice, its acknowledgement) on the topics.
+    expect(total).toBe(27);
     for (const runner of runners) await runner.start();
     await eventually(() => {
       const read = runners.reduce((sum, runner) => sum + runner.applied + runner.skipped, 0);
@@ -371,6 +412,7 @@ it('the same records consumed again after the rebuild change nothing', async () 
       [schemaOf('emissions', 2), 0, 8],
       [schemaOf('plans', 2), 0, 2],
       [schemaOf('allocations', 2), 0, 3],
+      [schemaOf('setpoints', 2), 0, 3],
     ]);
     expectSameReports(await reports(), before);
   } finally {

@@ -22,7 +22,11 @@ import {
 } from '@park/testing';
 import type { Kafka } from 'kafkajs';
 import { reportingMigrationsDir } from '../app';
-import { DISPATCH_PLANS_TOPIC } from '../projections/dispatch';
+import {
+  DISPATCH_PLANS_TOPIC,
+  DISPATCH_SETPOINT_ACKS_TOPIC,
+  DISPATCH_SETPOINTS_TOPIC,
+} from '../projections/dispatch';
 import { CARBON_EMISSIONS_TOPIC } from '../projections/emissions';
 import { reportingConfigSchema, startReportingService, type ReportingServer } from '../server';
 
@@ -46,6 +50,8 @@ export interface ReportingHarness extends MeteringStandIn {
     emissions: string;
     plans: string;
     allocations: string;
+    setpoints: string;
+    acks: string;
   };
   publish: Publish;
   /** An HourlyEmissionsAccounted record as carbon's relay publishes it. */
@@ -86,6 +92,7 @@ function figures(
 export async function startReportingHarness(
   name: string,
   overrides: Record<string, string> = {},
+  options: Parameters<typeof startReportingService>[1] = {},
 ): Promise<ReportingHarness> {
   const db = await createTestDatabase(name, {
     migrations: [messagingMigrationsDir, reportingMigrationsDir],
@@ -97,6 +104,8 @@ export async function startReportingHarness(
     emissions: `${prefix}${CARBON_EMISSIONS_TOPIC}`,
     plans: `${prefix}${DISPATCH_PLANS_TOPIC}`,
     allocations: `${prefix}${GREEN_ALLOCATIONS_TOPIC}`,
+    setpoints: `${prefix}${DISPATCH_SETPOINTS_TOPIC}`,
+    acks: `${prefix}${DISPATCH_SETPOINT_ACKS_TOPIC}`,
   };
   const kafka = testKafka(`reporting-harness-${name}`);
   const admin = kafka.admin();
@@ -107,6 +116,8 @@ export async function startReportingHarness(
     { name: topics.emissions, partitions: 3 },
     { name: topics.plans, partitions: 1 },
     { name: topics.allocations, partitions: 3 },
+    { name: topics.setpoints, partitions: 3 },
+    { name: topics.acks, partitions: 3 },
   ]);
   await admin.disconnect();
   const producer = new MessageProducer(kafka);
@@ -116,7 +127,7 @@ export async function startReportingHarness(
     REPORTING_TOPIC_PREFIX: prefix,
     ...overrides,
   });
-  const server = await startReportingService(config);
+  const server = await startReportingService(config, options);
   const client = new park.reporting.v1.ReportingServiceClient(
     `127.0.0.1:${server.grpcPort}`,
     grpc.credentials.createInsecure(),

@@ -89,6 +89,9 @@ export interface PlannedInterval {
   importKw: number;
   emissionsKg: number;
   renewableShare: number;
+  /** The load planned for; the import when omitted. */
+  loadKw?: number;
+  batteries?: { batteryId: string; chargeKw: number; dischargeKw: number; socKwh: number }[];
 }
 
 /** dispatch's PlanIssued (day-ahead or intraday). */
@@ -101,6 +104,14 @@ export function publishPlan(
     issuedAt: string;
     kind: 'day_ahead' | 'intraday';
     intervals: PlannedInterval[];
+    violations?: {
+      name: string;
+      constraint: string;
+      interval: number;
+      assetId: string;
+      sizeKwh: number;
+    }[];
+    notes?: string[];
   },
   id?: string,
 ): Promise<string> {
@@ -121,8 +132,10 @@ export function publishPlan(
             ...interval,
             start: new Date(interval.start),
             exportKw: 0,
-            loadKw: interval.importKw,
+            loadKw: interval.loadKw ?? interval.importKw,
           })),
+          violations: plan.violations ?? [],
+          notes: plan.notes ?? [],
         },
       }),
     ).finish(),
@@ -275,4 +288,60 @@ export async function download(
     contentType: response.headers.get('content-type') ?? '',
     bytes: Buffer.from(await response.arrayBuffer()),
   };
+}
+
+/** dispatch's SetpointIssued, or SetpointExpired with the safe mode the asset fell back to. */
+export function publishSetpoint(
+  h: ReportingHarness,
+  setpoint: {
+    setpointId: string;
+    assetId: string;
+    planId: string;
+    powerKw: number;
+    validFrom: string;
+    validUntil: string;
+  },
+  expiredInto?: string,
+): Promise<string> {
+  const message = {
+    ...setpoint,
+    validFrom: new Date(setpoint.validFrom),
+    validUntil: new Date(setpoint.validUntil),
+    status: expiredInto
+      ? park.dispatch.v1.SetpointStatus.SETPOINT_STATUS_EXPIRED
+      : park.dispatch.v1.SetpointStatus.SETPOINT_STATUS_ISSUED,
+    acknowledgedAt: undefined,
+  };
+  return expiredInto
+    ? h.publish(
+        h.topics.setpoints,
+        setpoint.assetId,
+        'park.dispatch.v1.SetpointExpired',
+        park.dispatch.v1.SetpointExpired.encode({
+          setpoint: message,
+          safeMode: expiredInto,
+        }).finish(),
+      )
+    : h.publish(
+        h.topics.setpoints,
+        setpoint.assetId,
+        'park.dispatch.v1.SetpointIssued',
+        park.dispatch.v1.SetpointIssued.encode({ setpoint: message }).finish(),
+      );
+}
+
+/** An EMS's SetpointAcknowledged on the acknowledgement topic. */
+export function publishAcknowledgement(
+  h: ReportingHarness,
+  ack: { setpointId: string; assetId: string; acknowledgedAt: string },
+): Promise<string> {
+  return h.publish(
+    h.topics.acks,
+    ack.assetId,
+    'park.dispatch.v1.SetpointAcknowledged',
+    park.dispatch.v1.SetpointAcknowledged.encode({
+      ...ack,
+      acknowledgedAt: new Date(ack.acknowledgedAt),
+    }).finish(),
+  );
 }
