@@ -27,7 +27,7 @@ import { fillGaps } from './gap-service';
 import { MeterHotStateCache } from './hot-state';
 import { IngestService, type BatchReading } from './ingest-service';
 import { MeterStreams } from './meter-streams';
-import { projectMeteringEvents, rebuildReadModels } from './projection';
+import { arrayLiteral, projectMeteringEvents, rebuildReadModels } from './projection';
 
 jest.setTimeout(120_000);
 
@@ -764,4 +764,23 @@ it('writes the hot state of every meter of one commit, never going back to an ol
     lastIntervalStart: '',
     lastRegister: '',
   });
+});
+
+it('writes array literals that PostgreSQL reads back element for element', async () => {
+  const texts = [
+    'gateway:gw-1',
+    '',
+    'NULL',
+    'null',
+    'a b',
+    'quote " and \\ slash',
+    '{x,y}',
+    ' pad ',
+  ];
+  const { rows: read } = await db.pool.query<{ texts: string[]; numbers: string[] }>(
+    'SELECT $1::text[] AS texts, $2::numeric[]::text[] AS numbers',
+    [arrayLiteral([...texts, undefined]), arrayLiteral(['1.5', '-0.25', undefined, 7])],
+  );
+  expect(read[0]!.texts).toEqual([...texts, null]);
+  expect(read[0]!.numbers).toEqual(['1.5', '-0.25', null, '7']);
 });

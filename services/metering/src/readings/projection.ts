@@ -190,48 +190,96 @@ interface ReadingGroup {
 }
 
 /**
- * Upserts the groups' rows in one statement. They travel as one JSON document whose rows are
- * the events' own reading objects: no per-reading arrays to build, no array literal to escape.
+ * Upserts the groups' rows in one statement: the meters' columns once per group, the rows' as
+ * one array literal per column, joined on the group's ordinal. PostgreSQL reads typed arrays
+ * faster than a JSON document of the same rows, and the literals are joined here from the
+ * events' texts rather than escaped element by element.
  */
 async function upsertReadings(
   db: Queryable,
   groups: readonly ReadingGroup[],
   update: 'all' | 'value',
 ): Promise<void> {
-  const payload = groups
-    .filter((group) => group.rows.length > 0)
-    .map(({ meter, version, rows }) => ({
-      meterId: meter.meterId,
-      parkId: meter.parkId,
-      enterpriseId: meter.enterpriseId,
-      commodity: meter.commodity,
-      role: meter.role,
-      unit: meter.unit,
-      version,
-      rows,
-    }));
-  if (payload.length === 0) return;
+  const rowGroup: number[] = [];
+  const starts: string[] = [];
+  const ends: string[] = [];
+  const values: (string | undefined)[] = [];
+  const qualities: string[] = [];
+  const sources: string[] = [];
+  const registers: (string | undefined)[] = [];
+  const registersEdited: string[] = [];
+  groups.forEach(({ rows }, index) => {
+    for (const row of rows) {
+      rowGroup.push(index + 1);
+      starts.push(row.intervalStart);
+      ends.push(row.intervalEnd);
+      values.push(row.value);
+      qualities.push(row.quality);
+      sources.push(row.source);
+      registers.push(row.register);
+      registersEdited.push(row.registerEdited === true ? 't' : 'f');
+    }
+  });
+  if (rowGroup.length === 0) return;
   const set =
     update === 'all'
       ? `value = EXCLUDED.value, quality = EXCLUDED.quality, source = EXCLUDED.source,
          register = EXCLUDED.register, register_edited = EXCLUDED.register_edited,`
       : `value = EXCLUDED.value, quality = EXCLUDED.quality, source = EXCLUDED.source,`;
   await db.query(
-    `INSERT INTO readings (meter_id, interval_start, interval_end, value, quality, source, register,
+    `WITH meters AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+         $6::text[], $7::bigint[]) WITH ORDINALITY
+         AS m(meter_id, park_id, enterprise_id, commodity, role, unit, version, ord)
+     )
+     INSERT INTO readings (meter_id, interval_start, interval_end, value, quality, source, register,
        register_edited, park_id, enterprise_id, commodity, role, unit, stream_version)
-     SELECT g."meterId", r."intervalStart", r."intervalEnd", r.value, r.quality, r.source,
-       r.register, coalesce(r."registerEdited", false), g."parkId", g."enterpriseId", g.commodity,
-       g.role, g.unit, g.version
-     FROM json_to_recordset($1::json) AS g("meterId" text, "parkId" text, "enterpriseId" text,
-         commodity text, role text, unit text, version bigint, rows json)
-       CROSS JOIN LATERAL json_to_recordset(g.rows) AS r("intervalStart" timestamptz,
-         "intervalEnd" timestamptz, value numeric, quality text, source text, register numeric,
-         "registerEdited" boolean)
+     SELECT m.meter_id, r.s, r.e, r.v, r.q, r.src, r.reg, r.re, m.park_id, m.enterprise_id,
+       m.commodity, m.role, m.unit, m.version
+     FROM unnest($8::int[], $9::timestamptz[], $10::timestamptz[], $11::numeric[], $12::text[],
+         $13::text[], $14::numeric[], $15::boolean[]) AS r(meter_ord, s, e, v, q, src, reg, re)
+       JOIN meters m ON m.ord = r.meter_ord
      ON CONFLICT (meter_id, interval_start) DO UPDATE SET ${set}
        interval_end = EXCLUDED.interval_end, stream_version = EXCLUDED.stream_version
      WHERE readings.stream_version < EXCLUDED.stream_version`,
-    [JSON.stringify(payload)],
+    [
+      groups.map((g) => g.meter.meterId),
+      groups.map((g) => g.meter.parkId),
+      groups.map((g) => g.meter.enterpriseId),
+      groups.map((g) => g.meter.commodity),
+      groups.map((g) => g.meter.role),
+      groups.map((g) => g.meter.unit),
+      groups.map((g) => g.version),
+      arrayLiteral(rowGroup),
+      arrayLiteral(starts),
+      arrayLiteral(ends),
+      arrayLiteral(values),
+      arrayLiteral(qualities),
+      arrayLiteral(sources),
+      arrayLiteral(registers),
+      arrayLiteral(registersEdited),
+    ],
   );
+}
+
+/** Elements that need no quotes in an array literal: instants, decimals, words, integers. */
+const BARE_ELEMENT = /^[0-9A-Za-z:.+-]+$/;
+
+/**
+ * A PostgreSQL array literal; undefined is NULL. Most elements (instants, decimals) are written
+ * bare; others, and any spelling of NULL, are quoted with backslash escapes.
+ */
+export function arrayLiteral(values: readonly (string | number | undefined)[]): string {
+  let literal = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) literal += ',';
+    const value = values[i];
+    if (value === undefined) literal += 'NULL';
+    else if (typeof value === 'number') literal += String(value);
+    else if (BARE_ELEMENT.test(value) && value.toUpperCase() !== 'NULL') literal += value;
+    else literal += `"${value.replace(/["\\]/g, '\\$&')}"`;
+  }
+  return literal + '}';
 }
 
 /** The month partitions (UTC) of the given interval starts, created on demand; cached per pool. */
