@@ -38,13 +38,42 @@ export type MessageHandler = (
   scope: Map<string, unknown>,
 ) => Promise<void>;
 
+/** PostgreSQL error codes of a connection lost or refused: class 08, and the server stopping. */
+const UNAVAILABLE_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+]);
+
+/**
+ * Whether an error says the database cannot be reached (refused, cut, shutting down, starting)
+ * rather than that applying the message failed: then the message is not at fault.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (code.startsWith('08') || UNAVAILABLE_CODES.has(code))) {
+    return true;
+  }
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|connection error|timeout exceeded when trying to connect/i.test(message)
+  );
+}
+
 export interface ConsumerRunnerOptions {
   groupId: string;
   topics: string[];
   /** The database the handler writes to; its inbox table records applied message ids. */
   pool: Pool;
   handler: MessageHandler;
-  /** Attempts per message before it is dead-lettered. */
+  /**
+   * Attempts per message before it is dead-lettered. Attempts that fail because the database
+   * is unreachable do not count: they are retried (backoff up to maxRetryDelayMs) until it is
+   * back, since dead-lettering good messages during an outage would lose them until a replay.
+   */
   maxAttempts?: number;
   /**
    * Messages of one fetched batch applied in ONE transaction (inbox rows and handler writes
@@ -270,7 +299,8 @@ export class ConsumerRunner {
       );
       span.setAttribute('park.consumer.outcome', outcome);
     } catch (error) {
-      // Only a failure to write the dead letter gets here; kafkajs then redelivers the batch.
+      // Only a failure to write the dead letter, or a stop while the database is unreachable,
+      // gets here; kafkajs then redelivers the batch.
       recordFailure(span, error);
       throw error;
     } finally {
@@ -346,7 +376,8 @@ export class ConsumerRunner {
     heartbeat: () => Promise<void>,
     span: Span,
   ): Promise<ConsumerOutcome> {
-    for (let attempt = 1; ; attempt++) {
+    // `attempt` counts the failures of the message itself, `tries` every try (for the backoff).
+    for (let attempt = 1, tries = 1; ; tries++) {
       try {
         const applied = await inTransaction(this.options.pool, async (tx) => {
           const { rowCount } = await tx.query(
@@ -364,7 +395,13 @@ export class ConsumerRunner {
         return applied ? 'applied' : 'duplicate';
       } catch (error) {
         this.options.onError?.(error, message, attempt);
-        if (error instanceof PermanentMessageError || attempt >= this.maxAttempts) {
+        const unavailable = isDatabaseUnavailable(error);
+        // Stopping while the database is away: leave the message to the next consumer.
+        if (unavailable && !this.running) throw error;
+        if (
+          !unavailable &&
+          (error instanceof PermanentMessageError || attempt >= this.maxAttempts)
+        ) {
           span.setAttribute('park.consumer.attempts', attempt);
           await this.deadLetter(message, error, attempt);
           recordFailure(span, error);
@@ -373,7 +410,8 @@ export class ConsumerRunner {
         // A retried failure stays visible on the span, which ends well if a retry succeeds.
         span.recordException(error instanceof Error ? error : String(error));
         this.counters.retries += 1;
-        await this.backoff(attempt, heartbeat);
+        await this.backoff(tries, heartbeat);
+        if (!unavailable) attempt++;
       }
     }
   }
