@@ -35,9 +35,9 @@ import { ProjectionManager } from './projections/manager';
 import { registryProjection } from './projections/registry';
 
 const flag = z
-  .enum(['true', 'false', '1', '0'])
+  .enum(['true', 'false'])
   .default('false')
-  .transform((value) => value === 'true' || value === '1');
+  .transform((value) => value === 'true');
 
 export const reportingConfigSchema = serviceConfigSchema
   .safeExtend({

@@ -100,9 +100,11 @@ export class ProjectionManager {
 
   /**
    * Starts every projection's active version (creating version 1 on first start) and resumes
-   * rebuilds. An active version built with an older shape than the code's is not fed (the code
-   * writes tables it lacks): it keeps answering as it is while a new version of the current
-   * shape is rebuilt from offset 0, and is dropped once that one switched in.
+   * rebuilds. An active version built with another shape than the code's is not fed (the code
+   * would write tables of another shape): it keeps answering as it is. One of an older shape is
+   * rebuilt at once into a version of the current shape, from offset 0, and dropped once that
+   * one switched in; one of a newer shape (a newer release built it, and feeds it) is left to
+   * that release, or to an operator's rebuild.
    */
   async start(): Promise<void> {
     for (const projection of this.projections) {
@@ -120,21 +122,18 @@ export class ProjectionManager {
           await this.discard(projection.name, building.version);
           building = undefined;
         }
-        if (active.shape >= projection.shape) {
-          if (active.shape > projection.shape) {
-            this.logger?.warn(
-              { projection: projection.name, shape: active.shape, ours: projection.shape },
-              'projection version of a newer shape (a newer release built it): served as it is',
-            );
-          }
+        if (active.shape === projection.shape) {
           const runner = this.runner(projection, active.version);
           await runner.start();
           this.runners.set(projection.name, runner);
         } else {
+          // Either shape's tables are not this code's to write: answer from them as they are.
           this.frozen.set(projection.name, schemaOf(projection.name, active.version));
-          this.logger?.info(
+          this.logger?.warn(
             { projection: projection.name, shape: active.shape, ours: projection.shape },
-            'projection of an older shape: answering from it, frozen, while a new version is built',
+            active.shape < projection.shape
+              ? 'projection of an older shape: answering from it, frozen, while a new version is built'
+              : "projection of a newer shape (a newer release built it): answering from it, not feeding it; `projections rebuild` builds this release's shape",
           );
         }
         if (building) {

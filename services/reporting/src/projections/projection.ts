@@ -12,8 +12,9 @@ export interface Projection {
    * The revision of the projection's tables and of what `apply` writes into them. Raise it with
    * any change to either (a column, a table, a meaning): a service whose active version was built
    * with a lower shape rebuilds the projection into a new version when it starts (the old
-   * version keeps answering, frozen, until the new one has caught up). Changes must be additive,
-   * so that a replica still running the previous code can read a version of the next shape.
+   * version keeps answering, frozen, until the new one has caught up). Keep changes additive, so
+   * that a replica still running the previous code can answer from a version of the next shape
+   * (it does not feed it).
    */
   shape: number;
   /** Topic names before the deployment's prefix. */
