@@ -7,6 +7,6 @@ module.exports = {
   displayName: 'faults',
   testMatch: ['<rootDir>/src/**/*.faults.ts'],
   // The file sets its hooks' and test's limits (10 minutes in all); this is only the default.
-  testTimeout: 450_000,
+  testTimeout: 480_000,
   maxWorkers: 1,
 };
