@@ -7,7 +7,7 @@ import {
   METERING_READINGS_TOPIC,
   type MeteredValues,
 } from '@park/metering-events';
-import type { Projection } from './projection';
+import { decodeRecord, type Projection } from './projection';
 
 const INTERVAL_MS = 15 * 60_000;
 const GAP_DETECTED = 'park.metering.v1.GapDetected';
@@ -158,12 +158,7 @@ function hourOf(instant: string): string {
 }
 
 async function applyGap(db: Queryable, schema: string, type: string, value: Uint8Array) {
-  let event: park.metering.v1.GapDetected;
-  try {
-    event = park.metering.v1.GapDetected.decode(value);
-  } catch (error) {
-    throw new PermanentMessageError(`undecodable ${type}: ${(error as Error).message}`);
-  }
+  const event = decodeRecord(park.metering.v1.GapDetected, type, value);
   const meter = meterFacts(event.meter);
   if (!event.gapStart || !event.gapEnd) {
     throw new PermanentMessageError('GapDetected without its start or end');

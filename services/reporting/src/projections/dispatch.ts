@@ -2,19 +2,11 @@ import { park } from '@park/contracts';
 import type { Queryable } from '@park/eventstore';
 import { PermanentMessageError } from '@park/messaging';
 import { GREEN_ALLOCATIONS_TOPIC } from '@park/metering-events';
-import type { Projection } from './projection';
+import { decodeRecord, type Projection } from './projection';
 
 export const DISPATCH_PLANS_TOPIC = 'park.dispatch.plans.v1';
 export const DISPATCH_SETPOINTS_TOPIC = 'park.dispatch.setpoints.v1';
 export const DISPATCH_SETPOINT_ACKS_TOPIC = 'park.dispatch.setpoint-acks.v1';
-
-function decode<T>(codec: { decode(input: Uint8Array): T }, type: string, value: Uint8Array): T {
-  try {
-    return codec.decode(value);
-  } catch (error) {
-    throw new PermanentMessageError(`undecodable ${type}: ${(error as Error).message}`);
-  }
-}
 
 /**
  * Dispatch's plans: per park and day the intervals in force (plan versus actual, the
@@ -40,7 +32,7 @@ export const plansProjection: Projection = {
   },
   async apply(db, schema, message) {
     if (message.type !== 'park.dispatch.v1.PlanIssued') return;
-    const plan = decode(park.dispatch.v1.PlanIssued, message.type, message.value).plan;
+    const plan = decodeRecord(park.dispatch.v1.PlanIssued, message.type, message.value).plan;
     if (!plan?.planId || !plan.day || !plan.issuedAt) {
       throw new PermanentMessageError('PlanIssued without its plan, day or issue time');
     }
@@ -121,7 +113,7 @@ export const allocationsProjection: Projection = {
     if (message.type !== 'park.dispatch.v1.GreenPowerAllocated') {
       throw new PermanentMessageError(`'${message.type}' is not a green allocation`);
     }
-    const event = decode(park.dispatch.v1.GreenPowerAllocated, message.type, message.value);
+    const event = decodeRecord(park.dispatch.v1.GreenPowerAllocated, message.type, message.value);
     if (!event.lineId || !event.enterpriseId || !event.intervalStart) {
       throw new PermanentMessageError('GreenPowerAllocated without line, enterprise or interval');
     }
@@ -179,7 +171,7 @@ export const setpointsProjection: Projection = {
   },
   async apply(db, schema, message) {
     if (message.type === 'park.dispatch.v1.SetpointAcknowledged') {
-      const ack = decode(park.dispatch.v1.SetpointAcknowledged, message.type, message.value);
+      const ack = decodeRecord(park.dispatch.v1.SetpointAcknowledged, message.type, message.value);
       if (!ack.setpointId || !ack.acknowledgedAt) {
         throw new PermanentMessageError('SetpointAcknowledged without its setpoint or time');
       }
@@ -192,9 +184,13 @@ export const setpointsProjection: Projection = {
     let setpoint: park.dispatch.v1.Setpoint | undefined;
     let safeMode: string | null = null;
     if (message.type === 'park.dispatch.v1.SetpointIssued') {
-      setpoint = decode(park.dispatch.v1.SetpointIssued, message.type, message.value).setpoint;
+      setpoint = decodeRecord(
+        park.dispatch.v1.SetpointIssued,
+        message.type,
+        message.value,
+      ).setpoint;
     } else if (message.type === 'park.dispatch.v1.SetpointExpired') {
-      const expired = decode(park.dispatch.v1.SetpointExpired, message.type, message.value);
+      const expired = decodeRecord(park.dispatch.v1.SetpointExpired, message.type, message.value);
       setpoint = expired.setpoint;
       safeMode = expired.safeMode || 'idle';
     } else {

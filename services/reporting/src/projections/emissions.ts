@@ -1,7 +1,7 @@
 import { park } from '@park/contracts';
 import type { Queryable } from '@park/eventstore';
 import { PermanentMessageError } from '@park/messaging';
-import type { Projection } from './projection';
+import { decodeRecord, type Projection } from './projection';
 
 export const CARBON_EMISSIONS_TOPIC = 'park.carbon.emissions.v1';
 
@@ -32,14 +32,6 @@ function figureValues(figures: park.carbon.v1.Figures | undefined): Record<Figur
   };
 }
 
-function decode<T>(codec: { decode(input: Uint8Array): T }, type: string, value: Uint8Array): T {
-  try {
-    return codec.decode(value);
-  } catch (error) {
-    throw new PermanentMessageError(`undecodable ${type}: ${(error as Error).message}`);
-  }
-}
-
 /**
  * Per enterprise and hour, carbon's accounted figures: the sum of every change the emissions
  * topic carried for the hour (accountings and restatements alike), with the part carried by
@@ -67,7 +59,11 @@ export const emissionsProjection: Projection = {
       internal: park.carbon.v1.Figures | undefined;
     }[];
     if (message.type === 'park.carbon.v1.HourlyEmissionsAccounted') {
-      const event = decode(park.carbon.v1.HourlyEmissionsAccounted, message.type, message.value);
+      const event = decodeRecord(
+        park.carbon.v1.HourlyEmissionsAccounted,
+        message.type,
+        message.value,
+      );
       enterpriseId = event.enterpriseId;
       hours = event.hours.map((h) => ({
         start: h.hourStart!,
@@ -75,7 +71,7 @@ export const emissionsProjection: Projection = {
         internal: h.internalChange,
       }));
     } else if (message.type === 'park.carbon.v1.EmissionsRestated') {
-      const event = decode(park.carbon.v1.EmissionsRestated, message.type, message.value);
+      const event = decodeRecord(park.carbon.v1.EmissionsRestated, message.type, message.value);
       enterpriseId = event.enterpriseId;
       hours = event.hours.map((h) => ({
         start: h.hourStart!,

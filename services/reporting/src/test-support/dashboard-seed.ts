@@ -114,14 +114,6 @@ export interface Seed {
   dayStart: number;
   /** Interval i's start, ISO. */
   at(i: number): string;
-  setpoints: {
-    setpointId: string;
-    planId: string;
-    powerKw: number;
-    from: number;
-    to: number;
-    status: 'acknowledged' | 'expired' | 'issued';
-  }[];
 }
 
 /** Carbon's figures of one enterprise-hour, exactly as the seed publishes them. */
@@ -250,7 +242,7 @@ export async function seedDashboardPark(h: ReportingHarness, now = Date.now()): 
       .map(interval),
   });
 
-  const setpoints: Seed['setpoints'] = [
+  const setpoints = [
     {
       setpointId: 'sp-1',
       planId: 'plan-da',
@@ -282,7 +274,7 @@ export async function seedDashboardPark(h: ReportingHarness, now = Date.now()): 
     acknowledgedAt: new Date(dayStart + 8 * QUARTER_MS + 60_000).toISOString(),
   });
   await h.server.projections.caughtUp(60_000);
-  return { day, dayStart, at, setpoints };
+  return { day, dayStart, at };
 }
 
 /** The carbon and dispatch stand-ins' data for the seeded park. */

@@ -150,7 +150,11 @@ export function qualityView(ctx: Context): View {
       grid: { left: 64, right: 16, top: 40, bottom: 32 },
       xAxis: categoryAxis(view.trend.map((p) => p.day.slice(5))),
       yAxis: valueAxis('share', {
-        axisLabel: { color: '#333333', formatter: (v: number) => `${Math.round(v * 100)} %` },
+        // Shares are often well below 1 %: two places, without trailing zeros.
+        axisLabel: {
+          color: '#333333',
+          formatter: (v: number) => `${Number((v * 100).toFixed(2))} %`,
+        },
       }),
       series: [
         { id: 'estimatedShare', name: 'Estimated', color: COLORS.estimated },
