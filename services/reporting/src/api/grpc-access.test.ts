@@ -24,12 +24,13 @@ import {
   publishEnterpriseFlagged,
   publishPlan,
 } from '../test-support/reporting-events';
+import { DASHBOARD_ACCESS, DASHBOARD_PATHS, type DashboardRoute } from '../dashboard/access';
 import { REPORTING_ACCESS } from './access';
 
 /**
- * The authorization matrix of park.reporting.v1.ReportingService and of the report downloads
- * (DESIGN.md section 5): every RPC of the service definition and every HTTP route x every
- * caller, against the running service. Requests address ent-1's data (park p1, installation
+ * The authorization matrix of park.reporting.v1.ReportingService, of the report downloads and of
+ * the dashboard's JSON API (DESIGN.md section 5): every RPC of the service definition and every
+ * HTTP route x every caller, against the running service. Requests address ent-1's data (park p1, installation
  * inst-1 of ent-1), so "enterprise-other" (an ent-2 token) is an enterprise reaching for another
  * one's. CBAM data comes from carbon, asked with the caller's own token: a stand-in of carbon's
  * GetCbamData applies carbon's rule (an enterprise reaches its own installations only).
@@ -323,6 +324,55 @@ describe('ExportReport and the HTTP downloads: every kind of report x every call
     expect(answer.status).toBe(400);
     expect(mediaType(answer.contentType)).toBe(PROBLEM_CONTENT_TYPE);
     expect(answer.bytes.toString('utf8')).toContain('format');
+  });
+});
+
+describe("the dashboard's JSON API: every route x every caller", () => {
+  const routes = Object.keys(DASHBOARD_ACCESS) as DashboardRoute[];
+  const pathOf = (route: DashboardRoute) =>
+    DASHBOARD_PATHS[route].replace(':parkId', 'p1').replace(':enterpriseId', 'ent-1');
+  const expected = expectedFromAccessTable(DASHBOARD_ACCESS, {
+    operator: { role: 'operator' },
+    integrator: { role: 'integrator' },
+    'enterprise-own': { role: 'enterprise' },
+    'enterprise-other': { role: 'enterprise', otherEnterprise: true },
+    service: { role: 'service' },
+    'no-token': undefined,
+    'forged-token': undefined,
+  });
+
+  it('DASHBOARD_ACCESS carries the gRPC API rules over: park-wide views for operators and services', () => {
+    expect(expected.overview).toEqual(row(OK, DENIED, DENIED, DENIED, OK));
+    expect(expected.dispatch).toEqual(row(OK, DENIED, DENIED, DENIED, OK));
+    expect(expected.enterprise).toEqual(row(OK, DENIED, OK, DENIED, OK));
+    expect(expected.carbon).toEqual(row(OK, DENIED, OK, DENIED, OK));
+    expect(expected.session).toEqual(row(OK, DENIED, OK, OK, OK));
+  });
+
+  it.each(routes)('GET %s', async (route) => {
+    const statuses = {} as Record<Caller, number>;
+    for (const caller of CALLERS) {
+      // The event stream does not end by itself: its headers are the answer.
+      const controller = new AbortController();
+      const authorization = tokens[caller].get('authorization')[0];
+      const response = await fetch(`${h.httpUrl}${pathOf(route)}`, {
+        headers: authorization ? { authorization: String(authorization) } : {},
+        signal: controller.signal,
+      });
+      statuses[caller] = response.status;
+      if (response.status !== 200) {
+        expect([caller, mediaType(response.headers.get('content-type') ?? '')]).toEqual([
+          caller,
+          PROBLEM_CONTENT_TYPE,
+        ]);
+      }
+      controller.abort();
+    }
+    expect(Object.fromEntries(CALLERS.map((c) => [c, httpOutcomeOf(statuses[c])]))).toEqual(
+      expected[route],
+    );
+    for (const caller of CALLERS.filter((c) => expected[route]![c] === OK))
+      expect([caller, statuses[caller]]).toEqual([caller, 200]);
   });
 });
 

@@ -4,14 +4,6 @@ import * as path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { Dec, decimalText, startOfLocalDayAfter } from '@park/domain-primitives';
 import {
-  ALLOWED,
-  DENIED,
-  UNAUTHENTICATED,
-  expectedFromAccessTable,
-  forgedOperatorMetadata,
-  type AccessOutcome,
-} from '@park/testing';
-import {
   BATTERY,
   CARBON_DATA,
   carbonCertificates,
@@ -29,14 +21,13 @@ import {
   VALUES,
   type Seed,
 } from '../test-support/dashboard-seed';
-import { AUTH, startReportingHarness, type ReportingHarness } from '../test-support/harness';
+import { startReportingHarness, type ReportingHarness } from '../test-support/harness';
 import { getParkKpis, kpiTable } from '../test-support/reporting-events';
 import {
   startCarbonStandIn,
   startDispatchStandIn,
   type StandIn,
 } from '../test-support/upstream-stand-ins';
-import { DASHBOARD_ACCESS, DASHBOARD_PATHS, type DashboardRoute } from './access';
 import type {
   Balance,
   CarbonData,
@@ -50,8 +41,9 @@ import type {
 
 /**
  * The dashboard's JSON API on the seeded park (test-support/dashboard-seed.ts), against figures
- * worked out from the seed's formulas here, and against GetParkKpis; who may call which route;
- * the live-update stream; the page's routes without a bundle.
+ * worked out from the seed's formulas here, and against GetParkKpis; what an enterprise token
+ * sees (the whole matrix of routes x callers is in api/grpc-access.test.ts); the live-update
+ * stream; the page's routes without a bundle.
  */
 
 jest.setTimeout(120_000);
@@ -388,82 +380,6 @@ describe('enterprise views', () => {
 });
 
 describe('who may call what', () => {
-  const CALLERS = [
-    'operator',
-    'integrator',
-    'enterprise-own',
-    'enterprise-other',
-    'service',
-    'no-token',
-    'forged-token',
-  ] as const;
-  type Caller = (typeof CALLERS)[number];
-
-  const pathOf = (route: DashboardRoute) =>
-    DASHBOARD_PATHS[route].replace(':parkId', PARK).replace(':enterpriseId', 'e-a');
-
-  const outcomeOf = (status: number): AccessOutcome =>
-    status === 403 ? DENIED : status === 401 ? UNAUTHENTICATED : ALLOWED;
-
-  it('every route x every caller: the access table, enforced; refusals are problem+json', async () => {
-    const tokens: Record<Caller, grpc.Metadata | undefined> = {
-      operator,
-      integrator: await h.bearer('integrator'),
-      'enterprise-own': await h.bearer('enterprise', 'e-a'),
-      'enterprise-other': await h.bearer('enterprise', 'e-b'),
-      service: await h.bearer('service'),
-      'no-token': undefined,
-      'forged-token': await forgedOperatorMetadata(AUTH),
-    };
-    const expected = expectedFromAccessTable(DASHBOARD_ACCESS, {
-      operator: { role: 'operator' },
-      integrator: { role: 'integrator' },
-      'enterprise-own': { role: 'enterprise' },
-      'enterprise-other': { role: 'enterprise', otherEnterprise: true },
-      service: { role: 'service' },
-      'no-token': undefined,
-      'forged-token': undefined,
-    });
-    // By hand: park-wide views for operators and services; an enterprise its own page only.
-    expect(expected.overview).toEqual({
-      operator: ALLOWED,
-      integrator: DENIED,
-      'enterprise-own': DENIED,
-      'enterprise-other': DENIED,
-      service: ALLOWED,
-      'no-token': UNAUTHENTICATED,
-      'forged-token': UNAUTHENTICATED,
-    });
-    expect(expected.enterprise).toMatchObject({
-      'enterprise-own': ALLOWED,
-      'enterprise-other': DENIED,
-    });
-    const actual: Record<string, Record<Caller, AccessOutcome>> = {};
-    for (const route of Object.keys(DASHBOARD_ACCESS) as DashboardRoute[]) {
-      actual[route] = {} as Record<Caller, AccessOutcome>;
-      for (const caller of CALLERS) {
-        const controller = new AbortController();
-        const response = await fetch(`${h.httpUrl}${pathOf(route)}`, {
-          headers: tokens[caller] ? { authorization: bearer(tokens[caller]) } : {},
-          signal: controller.signal,
-        });
-        actual[route][caller] = outcomeOf(response.status);
-        if (response.status >= 400) {
-          expect([route, caller, response.headers.get('content-type')]).toEqual([
-            route,
-            caller,
-            expect.stringMatching(/^application\/problem\+json/),
-          ]);
-          await response.text();
-        } else {
-          expect([route, caller, response.status]).toEqual([route, caller, 200]);
-        }
-        controller.abort();
-      }
-    }
-    expect(actual).toEqual(expected);
-  });
-
   it('an enterprise token sees its own enterprise and park only', async () => {
     const own = await h.bearer('enterprise', 'e-a');
     const session = await ok<SessionInfo>('/v1/dashboard/session', own);

@@ -1,6 +1,7 @@
 import { Dec, decimalText } from '@park/domain-primitives';
 import type { Queryable } from '@park/eventstore';
 import { NotFoundError } from '@park/service-kit/errors';
+import type { Kpi } from '../dashboard/contract';
 import { FIGURE_COLUMNS } from '../projections/emissions';
 import type { EnterpriseStatement, ParkReport, RankingLine, ReportRow } from '../statements/model';
 import { shown, percent, ratio } from './format';
@@ -34,15 +35,8 @@ const THRESHOLDS: Record<string, string | undefined> = {
   above_1m_tce: '0.3',
 };
 
-export interface KpiValue {
-  name: string;
-  label: string;
-  value?: string;
-  unit: string;
-  target?: string;
-  comparison?: '<=' | '>=';
-  status: 'met' | 'not_met' | 'no_data' | 'none';
-}
+/** A KPI against its target, as the API answers it (the dashboard's contract shares the type). */
+export type KpiValue = Kpi;
 
 export interface RankedEnterprise {
   enterpriseId: string;
