@@ -70,6 +70,13 @@ const DAYS = 15;
  * smaller batches would make the run longer, not harder.
  */
 const INTERVALS_PER_BATCH = 16;
+/**
+ * The ingest is spread over at least this long (a gateway's backlog sent at a steady pace), so
+ * every fault lands while batches still flow: the seven are injected one after another, and each
+ * consumer's restart waits out its group's 30 s session timeout. Where metering is slower than the
+ * pace, the batches simply go out as fast as it answers.
+ */
+const INGEST_SPAN_MS = 270_000;
 const DAY_MS = 86_400_000;
 const TZ_OFFSET_MS = 8 * 3_600_000;
 /** Park-local midnight DAYS + 1 days ago: every interval is in the past. */
@@ -258,7 +265,9 @@ it(
     const ingest = async () => {
       const ingestStarted = Date.now();
       let tenth = { at: ingestStarted, sent: 0 };
-      for (const delivery of plan) {
+      for (const [index, delivery] of plan.entries()) {
+        const due = ingestStarted + (index / plan.length) * INGEST_SPAN_MS;
+        if (Date.now() < due) await sleep(due - Date.now());
         const batch = batches[delivery.batch]!;
         const outcome = await gateway!.deliver(batch);
         progress.delivered++;
