@@ -16,6 +16,7 @@ import {
 import { formatDuration } from '../format';
 import { UsageError } from '../args';
 import { defineBenchmark, type BenchResult } from '../types';
+import { seededRandom } from '@park/simulator';
 
 const INTERVALS = 96;
 const INTERVAL_HOURS = 24 / INTERVALS;
@@ -27,18 +28,6 @@ const LP_AGREEMENT = 1e-6;
 /** The negative-price window (park-local hours): import is paid for, export costs. */
 const NEGATIVE_FROM_HOUR = 12.5;
 const NEGATIVE_TO_HOUR = 13.5;
-
-/** mulberry32: a small, fast PRNG with a 32-bit state; the same seed gives the same stream. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** A seed derived from a base seed and a stream number (so battery i is the same at any size). */
 const substream = (seed: number, stream: number) =>

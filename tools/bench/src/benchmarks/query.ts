@@ -19,6 +19,7 @@ import {
 } from '../park-load';
 import { percentileOfSorted, perSecond, sortAscending } from '../stats';
 import { defineBenchmark, type BenchResult } from '../types';
+import { seededRandom } from '@park/simulator';
 
 const m = park.metering.v1;
 const DAYS = 30;
@@ -60,18 +61,6 @@ export interface SeriesQuery {
   resolution: QueryResolution;
   from: number;
   to: number;
-}
-
-/** A small deterministic generator (mulberry32), so every run asks the same queries. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /**
