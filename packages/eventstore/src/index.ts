@@ -10,7 +10,7 @@ export {
   type ReadStreamOptions,
   type StreamAppend,
 } from './event-store';
-export { createPool, inTransaction, type PoolSettings } from './pool';
+export { createPool, inTransaction, isDatabaseUnavailable, type PoolSettings } from './pool';
 export { migrate, eventStoreMigrationsDir, type MigrateOptions } from './migrations';
 export { checkpoints } from './checkpoints';
 export {

@@ -51,3 +51,29 @@ export async function inTransaction<T>(
     client.release();
   }
 }
+
+/** PostgreSQL error codes of a connection lost or refused: class 08, and the server stopping. */
+const UNAVAILABLE_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+]);
+
+/**
+ * Whether an error says the database cannot be reached (refused, cut, shutting down, starting)
+ * rather than that the work itself failed: a consumer's message is not at fault, and a caller may
+ * retry the same request later.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (code.startsWith('08') || UNAVAILABLE_CODES.has(code))) {
+    return true;
+  }
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|connection error|timeout exceeded when trying to connect/i.test(message)
+  );
+}

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
-import { inTransaction } from '@park/eventstore';
+import { inTransaction, isDatabaseUnavailable } from '@park/eventstore';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import { CE, DLQ, headersToRecord } from './headers';
@@ -37,31 +37,6 @@ export type MessageHandler = (
   tx: PoolClient,
   scope: Map<string, unknown>,
 ) => Promise<void>;
-
-/** PostgreSQL error codes of a connection lost or refused: class 08, and the server stopping. */
-const UNAVAILABLE_CODES = new Set([
-  '57P01',
-  '57P02',
-  '57P03',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-]);
-
-/**
- * Whether an error says the database cannot be reached (refused, cut, shutting down, starting)
- * rather than that applying the message failed: then the message is not at fault.
- */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (code.startsWith('08') || UNAVAILABLE_CODES.has(code))) {
-    return true;
-  }
-  return (
-    typeof message === 'string' &&
-    /Connection terminated|connection error|timeout exceeded when trying to connect/i.test(message)
-  );
-}
 
 export interface ConsumerRunnerOptions {
   groupId: string;

@@ -9,7 +9,8 @@ import {
   type TestDatabase,
 } from '@park/testing';
 import { createKafka, messagingMigrationsDir } from './client';
-import { ConsumerRunner, isDatabaseUnavailable } from './consumer';
+import { isDatabaseUnavailable } from '@park/eventstore';
+import { ConsumerRunner } from './consumer';
 import { CE } from './headers';
 import { MessageProducer } from './producer';
 import { deadLetterTopic, ensureTopics } from './topics';

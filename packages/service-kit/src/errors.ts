@@ -77,6 +77,13 @@ export class UnavailableError extends ApiError {
   readonly kind = 'unavailable';
 }
 
+/** What a caller is told when the service's database cannot take its request now. */
+export function databaseUnavailable(): UnavailableError {
+  return new UnavailableError(
+    'the service cannot reach its database right now: retry with backoff',
+  );
+}
+
 /** gRPC status codes (grpc.status) by error kind. */
 export const GRPC_STATUS: Record<ApiErrorKind, number> = {
   invalid_argument: 3,

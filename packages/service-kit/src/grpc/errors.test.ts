@@ -135,6 +135,14 @@ describe('errors a handler throws become statuses', () => {
     expect(error.code).toBe(code);
   });
 
+  it('a database out of reach or a pool with no connection free: UNAVAILABLE, to retry with backoff', async () => {
+    const error = await failure(echo({ text: 'x', fail: 'pool_exhausted' }));
+    expect(error.code).toBe(grpc.status.UNAVAILABLE);
+    expect(error.details).toBe(
+      'the service cannot reach its database right now: retry with backoff',
+    );
+  });
+
   it('anything else: INTERNAL with only a trace id; the real error is in the log under that id', async () => {
     const error = await failure(echo({ text: 'call-1', fail: 'internal' }));
     expect(error.code).toBe(grpc.status.INTERNAL);

@@ -2,8 +2,14 @@ import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { isSpanContextValid, trace, type Span } from '@opentelemetry/api';
-import { WrongExpectedVersionError } from '@park/eventstore';
-import { ApiError, GRPC_STATUS, ValidationError, type FieldViolation } from '../errors';
+import { isDatabaseUnavailable, WrongExpectedVersionError } from '@park/eventstore';
+import {
+  ApiError,
+  GRPC_STATUS,
+  databaseUnavailable,
+  ValidationError,
+  type FieldViolation,
+} from '../errors';
 
 /** The trailer that carries a serialized google.rpc.Status (the "richer error model"). */
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
@@ -18,10 +24,13 @@ export interface MappedError {
 /**
  * The status a caller sees for an error a handler threw: ApiErrors by their kind, event-store
  * conflicts as ABORTED (the client may retry its read-modify-write), anything else INTERNAL with
- * only a trace id, since messages of unexpected errors can carry SQL, hosts or secrets.
+ * only a trace id, since messages of unexpected errors can carry SQL, hosts or secrets. A database
+ * out of reach (or no pool connection free in time: overload) is UNAVAILABLE, which clients retry
+ * with backoff.
  */
-export function mapError(error: unknown, traceId: string): MappedError {
+export function mapError(thrown: unknown, traceId: string): MappedError {
   const metadata = new grpc.Metadata();
+  const error = isDatabaseUnavailable(thrown) ? databaseUnavailable() : thrown;
   if (error instanceof ValidationError) {
     const code = GRPC_STATUS[error.kind];
     const details = `invalid argument: ${error.message}`;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
-import { WrongExpectedVersionError } from '@park/eventstore';
+import { isDatabaseUnavailable, WrongExpectedVersionError } from '@park/eventstore';
 import {
+  databaseUnavailable,
   ApiError,
   ConflictError,
   HTTP_STATUS,
@@ -40,7 +41,11 @@ const TITLES: Record<number, string> = {
 export function toProblem(error: unknown): { problem: Problem; internal: boolean } {
   const traceId = trace.getActiveSpan()?.spanContext().traceId ?? randomUUID().replace(/-/g, '');
   const known =
-    error instanceof WrongExpectedVersionError ? new ConflictError(error.message) : error;
+    error instanceof WrongExpectedVersionError
+      ? new ConflictError(error.message)
+      : isDatabaseUnavailable(error)
+        ? databaseUnavailable()
+        : error;
   if (known instanceof ApiError) {
     const status = HTTP_STATUS[known.kind];
     return {

@@ -11,7 +11,7 @@ import { defineService, type GrpcService } from '../service';
  */
 export interface EchoRequest {
   text: string;
-  fail?: 'validation' | 'conflict' | 'internal' | 'not_found' | 'precondition';
+  fail?: 'validation' | 'conflict' | 'internal' | 'not_found' | 'precondition' | 'pool_exhausted';
   /** Server streaming: fail after this many responses. */
   failAfter?: number;
   /** Server streaming: keep sending until the call ends (or the server drains). */
@@ -91,6 +91,9 @@ function maybeFail(request: EchoRequest): void {
       throw new NotFoundError(`meter ${request.text} not found`);
     case 'precondition':
       throw new PreconditionError('the period is closed');
+    case 'pool_exhausted':
+      // What pg's pool throws when no connection frees up within connectionTimeoutMillis.
+      throw new Error('timeout exceeded when trying to connect');
     default:
   }
 }
