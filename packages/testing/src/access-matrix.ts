@@ -22,6 +22,20 @@ export interface MatrixCaller {
 }
 
 /**
+ * The callers of an enterprise-scoped API's matrix: each role, an enterprise user asking for its
+ * own enterprise and for another, and two callers without a valid token.
+ */
+export const ENTERPRISE_SCOPED_CALLERS = {
+  operator: { role: 'operator' },
+  integrator: { role: 'integrator' },
+  'enterprise-own': { role: 'enterprise' },
+  'enterprise-other': { role: 'enterprise', otherEnterprise: true },
+  service: { role: 'service' },
+  'no-token': undefined,
+  'forged-token': undefined,
+} as const satisfies Record<string, MatrixCaller | undefined>;
+
+/**
  * What a service's access table says for each caller and RPC; callers mapped to undefined carry
  * no valid token. A test compares this with its hand-written matrix, so the two cannot drift.
  */

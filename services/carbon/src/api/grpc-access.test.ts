@@ -10,6 +10,7 @@ import {
   UNAUTHENTICATED,
   DENIED,
   accessOutcomeOf,
+  ENTERPRISE_SCOPED_CALLERS,
   expectedFromAccessTable,
   forgedOperatorMetadata,
   type AccessOutcome,
@@ -344,17 +345,7 @@ describe('authorization matrix: every RPC of CarbonService x every caller', () =
   });
 
   it('agrees with CARBON_ACCESS, the table the service enforces', () => {
-    expect(
-      expectedFromAccessTable(CARBON_ACCESS, {
-        operator: { role: 'operator' },
-        integrator: { role: 'integrator' },
-        'enterprise-own': { role: 'enterprise' },
-        'enterprise-other': { role: 'enterprise', otherEnterprise: true },
-        service: { role: 'service' },
-        'no-token': undefined,
-        'forged-token': undefined,
-      }),
-    ).toEqual(EXPECTED);
+    expect(expectedFromAccessTable(CARBON_ACCESS, ENTERPRISE_SCOPED_CALLERS)).toEqual(EXPECTED);
   });
 
   it.each(methods)('%s', async (method) => {

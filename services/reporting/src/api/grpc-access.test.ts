@@ -10,6 +10,7 @@ import {
   UNAUTHENTICATED,
   DENIED,
   accessOutcomeOf,
+  ENTERPRISE_SCOPED_CALLERS,
   expectedFromAccessTable,
   forgedOperatorMetadata,
   type AccessOutcome,
@@ -241,17 +242,7 @@ describe('authorization matrix: every RPC of ReportingService x every caller', (
   });
 
   it('agrees with REPORTING_ACCESS, the table the service enforces', () => {
-    expect(
-      expectedFromAccessTable(REPORTING_ACCESS, {
-        operator: { role: 'operator' },
-        integrator: { role: 'integrator' },
-        'enterprise-own': { role: 'enterprise' },
-        'enterprise-other': { role: 'enterprise', otherEnterprise: true },
-        service: { role: 'service' },
-        'no-token': undefined,
-        'forged-token': undefined,
-      }),
-    ).toEqual(EXPECTED);
+    expect(expectedFromAccessTable(REPORTING_ACCESS, ENTERPRISE_SCOPED_CALLERS)).toEqual(EXPECTED);
   });
 
   it.each(methods)('%s', async (method) => {
@@ -331,15 +322,7 @@ describe("the dashboard's JSON API: every route x every caller", () => {
   const routes = Object.keys(DASHBOARD_ACCESS) as DashboardRoute[];
   const pathOf = (route: DashboardRoute) =>
     DASHBOARD_PATHS[route].replace(':parkId', 'p1').replace(':enterpriseId', 'ent-1');
-  const expected = expectedFromAccessTable(DASHBOARD_ACCESS, {
-    operator: { role: 'operator' },
-    integrator: { role: 'integrator' },
-    'enterprise-own': { role: 'enterprise' },
-    'enterprise-other': { role: 'enterprise', otherEnterprise: true },
-    service: { role: 'service' },
-    'no-token': undefined,
-    'forged-token': undefined,
-  });
+  const expected = expectedFromAccessTable(DASHBOARD_ACCESS, ENTERPRISE_SCOPED_CALLERS);
 
   it('DASHBOARD_ACCESS carries the gRPC API rules over: park-wide views for operators and services', () => {
     expect(expected.overview).toEqual(row(OK, DENIED, DENIED, DENIED, OK));
