@@ -28,6 +28,24 @@ export class PermanentMessageError extends Error {
 }
 
 /**
+ * Decodes a record's protobuf payload. A payload that does not decode never will: protobufjs's
+ * RangeError ("premature EOF", "invalid wire type") becomes a PermanentMessageError, so the
+ * record is dead-lettered at once instead of being retried as if the failure were transient.
+ */
+export function decodePayload<T>(
+  codec: { decode(input: Uint8Array): T },
+  type: string,
+  value: Uint8Array,
+): T {
+  try {
+    return codec.decode(value);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PermanentMessageError(`undecodable ${type} payload: ${reason}`);
+  }
+}
+
+/**
  * Applies one message on the transaction that also records it in the inbox. `scope` lives as
  * long as that transaction (one message, or a group of them): a handler may keep what it read
  * there (reference data, say) instead of reading it again for the next message of the group.

@@ -1,5 +1,5 @@
 import { park } from '@park/contracts';
-import { PermanentMessageError } from '@park/messaging';
+import { decodePayload, PermanentMessageError } from '@park/messaging';
 
 export const COMMODITIES = [
   'electricity',
@@ -98,24 +98,6 @@ function known<T>(table: Record<number, T>, value: number, what: string): T {
   const mapped = table[value];
   if (mapped === undefined) throw new PermanentMessageError(`unknown ${what} ${value}`);
   return mapped;
-}
-
-/**
- * Decodes a record's protobuf payload. A payload that does not decode never will: protobufjs's
- * RangeError ("premature EOF", "invalid wire type") becomes a PermanentMessageError, so the
- * record is dead-lettered at once instead of being retried as if the failure were transient.
- */
-function decodePayload<T>(
-  codec: { decode(input: Uint8Array): T },
-  type: string,
-  value: Uint8Array,
-): T {
-  try {
-    return codec.decode(value);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new PermanentMessageError(`undecodable ${type} payload: ${reason}`);
-  }
 }
 
 export function meterFacts(descriptor: park.metering.v1.MeterDescriptor | undefined): MeterFacts {

@@ -3,6 +3,7 @@ import { localDateTime } from '@park/domain-primitives';
 import {
   prepareTopics,
   OutboxRelay,
+  decodePayload,
   PermanentMessageError,
   type IntegrationEventMapper,
   type TopicSpec,
@@ -225,7 +226,7 @@ export async function startDispatchService(
       if (message.type !== 'park.dispatch.v1.SetpointAcknowledged') {
         throw new PermanentMessageError(`'${message.type}' is not a setpoint acknowledgement`);
       }
-      const ack = park.dispatch.v1.SetpointAcknowledged.decode(message.value);
+      const ack = decodePayload(park.dispatch.v1.SetpointAcknowledged, message.type, message.value);
       await setpoints
         .acknowledge(ack.setpointId, ack.assetId, ack.acknowledgedAt ?? new Date())
         .catch((error: unknown) => {

@@ -1,13 +1,13 @@
 import { park } from '@park/contracts';
 import type { Queryable } from '@park/eventstore';
-import { PermanentMessageError } from '@park/messaging';
+import { decodePayload, PermanentMessageError } from '@park/messaging';
 import {
   decodeReadingsRecord,
   meterFacts,
   METERING_READINGS_TOPIC,
   type MeteredValues,
 } from '@park/metering-events';
-import { decodeRecord, type Projection } from './projection';
+import type { Projection } from './projection';
 
 const INTERVAL_MS = 15 * 60_000;
 const GAP_DETECTED = 'park.metering.v1.GapDetected';
@@ -158,7 +158,7 @@ function hourOf(instant: string): string {
 }
 
 async function applyGap(db: Queryable, schema: string, type: string, value: Uint8Array) {
-  const event = decodeRecord(park.metering.v1.GapDetected, type, value);
+  const event = decodePayload(park.metering.v1.GapDetected, type, value);
   const meter = meterFacts(event.meter);
   if (!event.gapStart || !event.gapEnd) {
     throw new PermanentMessageError('GapDetected without its start or end');

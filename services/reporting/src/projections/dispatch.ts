@@ -1,8 +1,8 @@
 import { park } from '@park/contracts';
 import type { Queryable } from '@park/eventstore';
-import { PermanentMessageError } from '@park/messaging';
+import { decodePayload, PermanentMessageError } from '@park/messaging';
 import { GREEN_ALLOCATIONS_TOPIC } from '@park/metering-events';
-import { decodeRecord, type Projection } from './projection';
+import type { Projection } from './projection';
 
 export const DISPATCH_PLANS_TOPIC = 'park.dispatch.plans.v1';
 export const DISPATCH_SETPOINTS_TOPIC = 'park.dispatch.setpoints.v1';
@@ -32,7 +32,7 @@ export const plansProjection: Projection = {
   },
   async apply(db, schema, message) {
     if (message.type !== 'park.dispatch.v1.PlanIssued') return;
-    const plan = decodeRecord(park.dispatch.v1.PlanIssued, message.type, message.value).plan;
+    const plan = decodePayload(park.dispatch.v1.PlanIssued, message.type, message.value).plan;
     if (!plan?.planId || !plan.day || !plan.issuedAt) {
       throw new PermanentMessageError('PlanIssued without its plan, day or issue time');
     }
@@ -113,7 +113,7 @@ export const allocationsProjection: Projection = {
     if (message.type !== 'park.dispatch.v1.GreenPowerAllocated') {
       throw new PermanentMessageError(`'${message.type}' is not a green allocation`);
     }
-    const event = decodeRecord(park.dispatch.v1.GreenPowerAllocated, message.type, message.value);
+    const event = decodePayload(park.dispatch.v1.GreenPowerAllocated, message.type, message.value);
     if (!event.lineId || !event.enterpriseId || !event.intervalStart) {
       throw new PermanentMessageError('GreenPowerAllocated without line, enterprise or interval');
     }
@@ -171,7 +171,7 @@ export const setpointsProjection: Projection = {
   },
   async apply(db, schema, message) {
     if (message.type === 'park.dispatch.v1.SetpointAcknowledged') {
-      const ack = decodeRecord(park.dispatch.v1.SetpointAcknowledged, message.type, message.value);
+      const ack = decodePayload(park.dispatch.v1.SetpointAcknowledged, message.type, message.value);
       if (!ack.setpointId || !ack.acknowledgedAt) {
         throw new PermanentMessageError('SetpointAcknowledged without its setpoint or time');
       }
@@ -184,13 +184,13 @@ export const setpointsProjection: Projection = {
     let setpoint: park.dispatch.v1.Setpoint | undefined;
     let safeMode: string | null = null;
     if (message.type === 'park.dispatch.v1.SetpointIssued') {
-      setpoint = decodeRecord(
+      setpoint = decodePayload(
         park.dispatch.v1.SetpointIssued,
         message.type,
         message.value,
       ).setpoint;
     } else if (message.type === 'park.dispatch.v1.SetpointExpired') {
-      const expired = decodeRecord(park.dispatch.v1.SetpointExpired, message.type, message.value);
+      const expired = decodePayload(park.dispatch.v1.SetpointExpired, message.type, message.value);
       setpoint = expired.setpoint;
       safeMode = expired.safeMode || 'idle';
     } else {

@@ -1,7 +1,7 @@
 import { park } from '@park/contracts';
 import type { Queryable } from '@park/eventstore';
-import { PermanentMessageError } from '@park/messaging';
-import { decodeRecord, type Projection } from './projection';
+import { decodePayload, PermanentMessageError } from '@park/messaging';
+import type { Projection } from './projection';
 
 export const CARBON_EMISSIONS_TOPIC = 'park.carbon.emissions.v1';
 
@@ -59,7 +59,7 @@ export const emissionsProjection: Projection = {
       internal: park.carbon.v1.Figures | undefined;
     }[];
     if (message.type === 'park.carbon.v1.HourlyEmissionsAccounted') {
-      const event = decodeRecord(
+      const event = decodePayload(
         park.carbon.v1.HourlyEmissionsAccounted,
         message.type,
         message.value,
@@ -71,7 +71,7 @@ export const emissionsProjection: Projection = {
         internal: h.internalChange,
       }));
     } else if (message.type === 'park.carbon.v1.EmissionsRestated') {
-      const event = decodeRecord(park.carbon.v1.EmissionsRestated, message.type, message.value);
+      const event = decodePayload(park.carbon.v1.EmissionsRestated, message.type, message.value);
       enterpriseId = event.enterpriseId;
       hours = event.hours.map((h) => ({
         start: h.hourStart!,

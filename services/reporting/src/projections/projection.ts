@@ -1,5 +1,5 @@
 import type { Queryable } from '@park/eventstore';
-import { PermanentMessageError, type ConsumedMessage } from '@park/messaging';
+import type { ConsumedMessage } from '@park/messaging';
 
 /**
  * A read model fed by Kafka topics. Its tables live in a schema of their own per version
@@ -26,16 +26,3 @@ export interface Projection {
 }
 
 export const schemaOf = (name: string, version: number): string => `rp_${name}_v${version}`;
-
-/** A record's protobuf payload; one that does not decode never will, so it is permanent. */
-export function decodeRecord<T>(
-  codec: { decode(input: Uint8Array): T },
-  type: string,
-  value: Uint8Array,
-): T {
-  try {
-    return codec.decode(value);
-  } catch (error) {
-    throw new PermanentMessageError(`undecodable ${type}: ${(error as Error).message}`);
-  }
-}
