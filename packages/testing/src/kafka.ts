@@ -31,8 +31,12 @@ export interface TopicRecord {
 export async function readTopic(kafka: Kafka, topic: string): Promise<TopicRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
+  let ends: Awaited<ReturnType<typeof admin.fetchTopicOffsets>>;
+  try {
+    ends = await retryWhileRetriable(() => admin.fetchTopicOffsets(topic));
+  } finally {
+    await admin.disconnect();
+  }
   const remaining = new Map(
     ends.filter((p) => p.high !== p.low).map((p) => [p.partition, BigInt(p.high)]),
   );
@@ -67,4 +71,20 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<TopicRecor
   return records.sort(
     (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
   );
+}
+
+/**
+ * A topic created moments ago can answer "not the leader for that topic-partition" until its
+ * leaders are known everywhere: kafkajs marks such errors retriable, so they are retried for a while.
+ */
+async function retryWhileRetriable<T>(work: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error as { retriable?: boolean }).retriable || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
