@@ -21,3 +21,4 @@ export {
 } from './processor';
 export * from './decider';
 export * from './stream-writer';
+export { StreamStateCache, type CachedState } from './state-cache';

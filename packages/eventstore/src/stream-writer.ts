@@ -9,6 +9,7 @@ import {
 import { WrongExpectedVersionError } from './errors';
 import type { EventStore } from './event-store';
 import { inTransaction } from './pool';
+import { StreamStateCache } from './state-cache';
 import type { EventMetadata, JsonObject, RecordedEvent } from './types';
 import type { Pool, PoolClient } from 'pg';
 
@@ -24,6 +25,12 @@ export interface StreamWriterOptions<State> {
   /** Read-decide-append attempts before the last version conflict is thrown to the caller. */
   maxAttempts?: number;
   snapshots?: SnapshotPolicy<State>;
+  /**
+   * Keeps the committed state of up to this many recently written streams in memory (see
+   * StreamStateCache): a command then reads only the events after the cached version instead of
+   * the snapshot and the events since it. Off when absent.
+   */
+  cachedStreams?: number;
 }
 
 export interface Decision<Event, Result> {
@@ -48,6 +55,7 @@ export interface WriteOutcome<Event, State, Result> {
 export class StreamWriter<Command, Event extends DomainEvent, State> {
   private readonly handler: CommandHandler<Command, Event, State>;
   private readonly maxAttempts: number;
+  private readonly cache?: StreamStateCache<State>;
 
   constructor(
     private readonly store: EventStore,
@@ -57,6 +65,14 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
   ) {
     this.handler = new CommandHandler(store, decider, { snapshots: options.snapshots });
     this.maxAttempts = options.maxAttempts ?? 5;
+    if (options.cachedStreams !== undefined) {
+      this.cache = new StreamStateCache(options.cachedStreams);
+    }
+  }
+
+  /** Streams whose state is held in memory (0 without a cache). */
+  get cachedStreamCount(): number {
+    return this.cache?.size ?? 0;
   }
 
   load(streamId: string): Promise<{ state: State; version: number; replayed: number }> {
@@ -158,20 +174,30 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
         for (const outcome of decided) {
           const { state, replayed } = loaded.get(outcome.streamId)!;
           const next = outcome.events.reduce((s, event) => this.decider.evolve(s, event), state);
+          let sinceSnapshot = replayed + outcome.events.length;
           if (
             this.options.snapshots &&
             outcome.events.length > 0 &&
-            replayed + outcome.events.length >= this.options.snapshots.every
+            sinceSnapshot >= this.options.snapshots.every
           ) {
             // Only a shortcut: a failed snapshot must not fail a committed command.
-            await saveSnapshot(
+            const saved = await saveSnapshot(
               this.store.pool,
               outcome.streamId,
               this.options.snapshots,
               next,
               outcome.version,
-            ).catch(() => undefined);
+            ).then(
+              () => true,
+              () => false,
+            );
+            if (saved) sinceSnapshot = 0;
           }
+          this.cache?.set(outcome.streamId, {
+            state: next,
+            version: outcome.version,
+            sinceSnapshot,
+          });
           written.set(outcome.streamId, {
             events: outcome.events,
             result: outcome.result,
@@ -182,19 +208,32 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
         return written;
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError) && !isDeadlock(error)) throw error;
+        // A conflict means the log moved on without this process (another replica, or a store
+        // reset under it): load these streams afresh rather than trust what is cached.
+        for (const streamId of ids) this.cache?.delete(streamId);
         // The last conflict goes to the caller as it is: the API maps it to ABORTED (retry).
         if (attempt >= this.maxAttempts) throw error;
       }
     }
   }
 
-  /** `load` for several streams: their snapshots in one query and the events after them in one. */
+  /**
+   * `load` for several streams: the cached ones from memory, the others from their snapshots (one
+   * query), and the events after either (one query). `replayed` counts the events since the last
+   * snapshot, which decides when the next one is taken.
+   */
   private async loadMany(
     streamIds: readonly string[],
   ): Promise<Map<string, { state: State; version: number; replayed: number }>> {
     const policy = this.options.snapshots;
-    const snapshots = new Map<string, { state: State; version: number }>();
-    if (policy && streamIds.length > 0) {
+    const starts = new Map<string, { state: State; version: number; sinceSnapshot: number }>();
+    const uncached: string[] = [];
+    for (const streamId of streamIds) {
+      const cached = this.cache?.get(streamId);
+      if (cached) starts.set(streamId, cached);
+      else uncached.push(streamId);
+    }
+    if (policy && uncached.length > 0) {
       const { rows } = await this.store.pool.query<{
         stream_id: string;
         stream_version: string;
@@ -202,30 +241,35 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
       }>(
         `SELECT stream_id, stream_version, state FROM stream_snapshots
          WHERE stream_id = ANY($1::text[]) AND state_version = $2`,
-        [streamIds, policy.stateVersion],
+        [uncached, policy.stateVersion],
       );
       for (const row of rows) {
-        snapshots.set(row.stream_id, {
+        starts.set(row.stream_id, {
           state: policy.deserialize(row.state),
           version: Number(row.stream_version),
+          sinceSnapshot: 0,
         });
       }
     }
     const recorded = await this.store.readStreams(
       streamIds.map((streamId) => ({
         streamId,
-        afterVersion: snapshots.get(streamId)?.version ?? 0,
+        afterVersion: starts.get(streamId)?.version ?? 0,
       })),
     );
     const loaded = new Map<string, { state: State; version: number; replayed: number }>();
     for (const streamId of streamIds) {
-      const snapshot = snapshots.get(streamId);
+      const start = starts.get(streamId);
       const events = recorded.get(streamId) ?? [];
-      let state = snapshot?.state ?? this.decider.initialState();
+      let state = start?.state ?? this.decider.initialState();
       for (const event of events) state = this.decider.evolve(state, toDomainEvent<Event>(event));
       const version =
-        events.length > 0 ? events[events.length - 1]!.streamVersion : (snapshot?.version ?? 0);
-      loaded.set(streamId, { state, version, replayed: events.length });
+        events.length > 0 ? events[events.length - 1]!.streamVersion : (start?.version ?? 0);
+      loaded.set(streamId, {
+        state,
+        version,
+        replayed: (start?.sinceSnapshot ?? 0) + events.length,
+      });
     }
     return loaded;
   }

@@ -22,7 +22,7 @@ import { meteringEventMapper, meteringTopics } from './integration';
 import { fillGaps } from './readings/gap-service';
 import { MeterHotStateCache } from './readings/hot-state';
 import { IngestService } from './readings/ingest-service';
-import { MeterStreams } from './readings/meter-streams';
+import { DEFAULT_CACHED_METERS, MeterStreams } from './readings/meter-streams';
 import { MeterDirectory } from './registry/meter-directory';
 import { RegistryService } from './registry/registry-service';
 
@@ -33,6 +33,8 @@ export const meteringConfigSchema = serviceConfigSchema.safeExtend({
   METERING_BULK_LIMIT_BYTES: z.coerce.number().int().min(1).default(DEFAULT_BULK_LIMIT_BYTES),
   /** Readings for intervals that ended longer ago are rejected. */
   METERING_LATE_WINDOW_DAYS: z.coerce.number().int().min(1).default(90),
+  /** Meters whose state is kept in memory between commands (least recently used out first). */
+  METERING_STATE_CACHE_METERS: z.coerce.number().int().min(1).default(DEFAULT_CACHED_METERS),
   /**
    * Prepended to the integration topics' names (tests and benchmarks on a shared broker); empty
    * in production, where the names are the contract's.
@@ -115,6 +117,7 @@ export async function startMeteringService(
 
   const streams = new MeterStreams(runtime.store, {
     lateDataWindowDays: config.METERING_LATE_WINDOW_DAYS,
+    cachedMeters: config.METERING_STATE_CACHE_METERS,
   });
   const directory = new MeterDirectory(runtime.pool);
   const registry = new RegistryService(runtime.store, streams, directory);

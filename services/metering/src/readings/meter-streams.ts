@@ -20,6 +20,13 @@ import {
 import { projectMeteringEvents, ReadingPartitions } from './projection';
 import { HistoryRequiredError } from './slot-book';
 
+/**
+ * The park of the design (5,000 meters) in memory. A 15-minute meter's state holds its recent
+ * window (192 intervals) and coverage, about 33 kB of heap: some 165 MB in all, which spares
+ * every command a snapshot read and the replay of up to 32 events.
+ */
+export const DEFAULT_CACHED_METERS = 5_000;
+
 /** Attempts at a decision that asks for more history than historyNeeded said (defensive). */
 const HISTORY_ROUNDS = 3;
 
@@ -35,13 +42,18 @@ export class MeterStreams {
 
   constructor(
     readonly store: EventStore,
-    options: Partial<MeterDeciderOptions> & { maxAttempts?: number } = {},
+    options: Partial<MeterDeciderOptions> & {
+      maxAttempts?: number;
+      /** Meters whose state stays in memory between commands (StreamStateCache). */
+      cachedMeters?: number;
+    } = {},
   ) {
-    const { maxAttempts, ...deciderOptions } = options;
+    const { maxAttempts, cachedMeters, ...deciderOptions } = options;
     this.options = { ...DEFAULT_METER_OPTIONS, ...deciderOptions };
     this.writer = new StreamWriter(store, createMeterDecider(this.options), projectMeteringEvents, {
       snapshots: meterSnapshots,
       maxAttempts: maxAttempts ?? 8,
+      cachedStreams: cachedMeters ?? DEFAULT_CACHED_METERS,
     });
     this.partitions = new ReadingPartitions(store.pool);
   }
