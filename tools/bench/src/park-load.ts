@@ -155,10 +155,12 @@ export interface ProtoReading {
 
 /**
  * One IngestReadings call of one batch, answered once metering has stored it: a gateway's
- * upload. ABORTED (another call appended to one of its meters' streams at the same moment; the
- * batch was not stored) is retried as the status asks, up to five times. Resolves with the
- * answer; rejects when a reading was not accepted, because a benchmark must not report figures
- * of readings the service refused.
+ * upload. ABORTED (another call appended to one of its meters' streams at the same moment) and
+ * UNAVAILABLE (no database connection free in time) are retried as the status asks, up to five
+ * times. Metering commits a batch's meters in several transactions, so a failed call may have
+ * stored some of them: on a retry those come back as duplicates, which count as stored. Resolves
+ * with the answer; rejects when a reading was not stored, because a benchmark must not report
+ * figures of readings the service refused.
  */
 export async function ingestBatch(
   client: park.metering.v1.MeteringServiceClient,
@@ -168,9 +170,12 @@ export async function ingestBatch(
 ): Promise<park.metering.v1.IngestReadingsResponse> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ingestOnce(client, metadata, batchId, readings);
+      return await ingestOnce(client, metadata, batchId, readings, attempt > 1);
     } catch (error) {
-      if ((error as grpc.ServiceError).code !== grpc.status.ABORTED || attempt >= 5) throw error;
+      const code = (error as grpc.ServiceError).code;
+      const retriable = code === grpc.status.ABORTED || code === grpc.status.UNAVAILABLE;
+      if (!retriable || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
     }
   }
 }
@@ -180,11 +185,13 @@ function ingestOnce(
   metadata: grpc.Metadata,
   batchId: string,
   readings: ProtoReading[],
+  retry: boolean,
 ): Promise<park.metering.v1.IngestReadingsResponse> {
   return new Promise((resolve, reject) => {
     const call = client.ingestReadings(metadata, (error, response) => {
       if (error) return reject(error);
-      if (response!.accepted !== readings.length) {
+      const stored = response!.accepted + (retry ? response!.duplicate : 0);
+      if (stored !== readings.length) {
         const reasons = response!.batches.flatMap((b) => b.rejections).slice(0, 3);
         return reject(
           new Error(
