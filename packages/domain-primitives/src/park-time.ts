@@ -126,13 +126,77 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-/** The wall-clock reading in the zone at an instant. */
+/**
+ * The wall-clock reading in the zone at an instant. Intl's answer, which costs microseconds, is
+ * taken once per zone and UTC hour: where the zone's offset holds all through that hour (every
+ * hour but those with a rule change in them), the reading is the instant shifted by the offset.
+ */
 export function localDateTime(epochMs: number, timeZone: string): LocalDateTime {
+  const offset = steadyOffsetMs(epochMs, timeZone);
+  if (offset === undefined) return intlLocalDateTime(epochMs, timeZone);
+  const wall = new Date(epochMs + offset);
+  return {
+    year: wall.getUTCFullYear(),
+    month: wall.getUTCMonth() + 1,
+    day: wall.getUTCDate(),
+    hour: wall.getUTCHours(),
+    minute: wall.getUTCMinutes(),
+    second: wall.getUTCSeconds(),
+  };
+}
+
+function intlLocalDateTime(epochMs: number, timeZone: string): LocalDateTime {
   const local: LocalDateTime = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
   for (const part of formatterFor(timeZone).formatToParts(epochMs)) {
     if (part.type in local) local[part.type as keyof LocalDateTime] = Number(part.value);
   }
   return local;
+}
+
+/** Whole milliseconds from the year 1000 to 9999: four-digit years, where Intl and Date agree. */
+const STEADY_FROM_MS = Date.UTC(1000, 0, 2);
+const STEADY_TO_MS = Date.UTC(9999, 11, 30);
+const STEADY_OFFSET_CACHE = 50_000;
+/** Per zone, per UTC hour (epoch hours): the offset all through that hour, or null. */
+const steadyOffsets = new Map<string, Map<number, number | null>>();
+
+/**
+ * The zone's offset (ms) at the instant when it is the same all through the instant's UTC hour,
+ * else undefined. The hour is probed at its start, every quarter of an hour and its last second,
+ * so a rule change within it shows, unless the zone changed and changed back within 15 minutes,
+ * which no zone has done.
+ */
+function steadyOffsetMs(epochMs: number, timeZone: string): number | undefined {
+  if (!Number.isInteger(epochMs) || epochMs < STEADY_FROM_MS || epochMs > STEADY_TO_MS) {
+    return undefined;
+  }
+  const hour = Math.floor(epochMs / HOUR_MS);
+  let zone = steadyOffsets.get(timeZone);
+  if (!zone) {
+    zone = new Map();
+    steadyOffsets.set(timeZone, zone);
+  }
+  let offset = zone.get(hour);
+  if (offset === undefined) {
+    offset = offsetThroughout(hour * HOUR_MS, timeZone);
+    if (zone.size >= STEADY_OFFSET_CACHE) zone.clear();
+    zone.set(hour, offset);
+  }
+  return offset ?? undefined;
+}
+
+function offsetThroughout(hourStart: number, timeZone: string): number | null {
+  const offset = intlOffsetMs(hourStart, timeZone);
+  for (const at of [15, 30, 45].map((minutes) => hourStart + minutes * MINUTE_MS)) {
+    if (intlOffsetMs(at, timeZone) !== offset) return null;
+  }
+  return intlOffsetMs(hourStart + HOUR_MS - 1000, timeZone) === offset ? offset : null;
+}
+
+/** utcOffsetMs at a whole second, from Intl itself. */
+function intlOffsetMs(epochMs: number, timeZone: string): number {
+  const l = intlLocalDateTime(epochMs, timeZone);
+  return Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second) - epochMs;
 }
 
 /** The zone's offset from UTC at an instant, in milliseconds (Asia/Shanghai: +8 h). */
