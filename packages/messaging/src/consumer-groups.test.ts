@@ -93,3 +93,87 @@ it('applies a fetched batch in groups, each record once, and splits a group arou
   const dead = await readTopic(client, deadLetterTopic(topic));
   expect(dead.map((record) => record.headers[CE.id])).toEqual(['id-31']);
 });
+
+it('hands a group handler the fresh records of each group, and falls back to the per-record handler when it fails', async () => {
+  const topic = uniqueTopic('group-handler');
+  const client = kafka();
+  const admin = client.admin();
+  await admin.connect();
+  await ensureTopics(admin, [{ name: topic, partitions: 1, withDeadLetterTopic: true }]);
+  await admin.disconnect();
+
+  // 30 records; record 4 is sent twice with the same id (a redelivery), record 17 is poison.
+  const records = Array.from({ length: 30 }, (_, i) => ({
+    topic,
+    key: 'k',
+    value: Buffer.from(i === 17 ? 'poison' : `r${i}`),
+    headers: { [CE.id]: `gh-${i}`, [CE.type]: 'test.Record' },
+  }));
+  records.splice(5, 0, { ...records[4]! });
+  await producer.send(records);
+
+  const groupCalls: string[][] = [];
+  const insert = (tx: PoolClient, ids: string[], bodies: string[], via: string) =>
+    tx.query(
+      `INSERT INTO applied (message_id, body)
+       SELECT id, body || '@' || $3 FROM unnest($1::text[], $2::text[]) AS m(id, body)`,
+      [ids, bodies, via],
+    );
+  const runner = new ConsumerRunner(client, producer, {
+    groupId: `g-${topic}`,
+    topics: [topic],
+    pool: db.pool,
+    maxAttempts: 2,
+    retryDelayMs: 10,
+    groupSize: 10,
+    groupHandler: async (messages, tx) => {
+      groupCalls.push(messages.map((message) => message.id));
+      const bodies = messages.map((message) => message.value.toString());
+      // Written before the failure: the rollback must take it away again.
+      await insert(
+        tx,
+        messages.map((message) => message.id),
+        bodies,
+        'group',
+      );
+      if (bodies.includes('poison')) throw new Error('cannot apply poison');
+    },
+    handler: async (message, tx) => {
+      await insert(tx, [message.id], [message.value.toString()], 'single');
+      if (message.value.toString() === 'poison') throw new Error('cannot apply poison');
+    },
+  });
+  await runner.start();
+  try {
+    await eventually(() => {
+      if (runner.counters.applied + runner.counters.deadLettered < 30) throw new Error('not yet');
+    }, 30_000);
+  } finally {
+    await runner.stop();
+  }
+
+  const { rows } = await db.pool.query<{ message_id: string; body: string }>(
+    "SELECT message_id, body FROM applied WHERE message_id LIKE 'gh-%'",
+  );
+  const applied = new Map(rows.map((row) => [row.message_id, row.body]));
+  // 29 good records applied exactly once (the redelivered gh-4 skipped), the poison not at all.
+  expect(rows).toHaveLength(29);
+  expect(applied.has('gh-17')).toBe(false);
+  expect(runner.counters).toMatchObject({ applied: 29, deadLettered: 1, duplicates: 1 });
+  // A group handler never sees one record twice, nor a record already in the inbox.
+  for (const ids of groupCalls) expect(new Set(ids).size).toBe(ids.length);
+  expect(groupCalls.flat().filter((id) => id === 'gh-4').length).toBeLessThanOrEqual(1);
+  // The group with the poison in it was rolled back and applied record by record; the groups
+  // without it were applied by the group handler.
+  const poisoned = groupCalls.find((ids) => ids.includes('gh-17'))!;
+  expect(poisoned.length).toBeGreaterThan(1);
+  for (const id of poisoned.filter((id) => id !== 'gh-17')) {
+    expect(applied.get(id)).toMatch(/@single$/);
+  }
+  const byGroup = [...applied].filter(([, body]) => body.endsWith('@group')).map(([id]) => id);
+  expect(byGroup.length).toBeGreaterThan(0);
+  for (const id of byGroup) expect(poisoned).not.toContain(id);
+  expect(byGroup.every((id) => groupCalls.some((ids) => ids.includes(id)))).toBe(true);
+  const dead = await readTopic(client, deadLetterTopic(topic));
+  expect(dead.map((record) => record.headers[CE.id])).toEqual(['gh-17']);
+});
