@@ -154,6 +154,15 @@ export async function startCarbonService(
         const values = decodeReadingsRecord(message.type, message.value);
         if (values) await accounting.accountReadings(tx, values, message.id, scope);
       }),
+    // A group's messages booked together (one basis lock, one append, one insert of lines); a
+    // group that fails is applied again message by message through the handler above.
+    groupHandler: async (messages, tx, scope) => {
+      const bookings = messages.flatMap((message) => {
+        const values = decodeReadingsRecord(message.type, message.value);
+        return values ? [{ values, source: message.id }] : [];
+      });
+      await accounting.accountReadingsGroup(tx, bookings, scope);
+    },
   });
   const allocationsConsumer = runtime.addConsumer({
     groupId: `${prefix}carbon-allocations`,

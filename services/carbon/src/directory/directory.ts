@@ -131,6 +131,72 @@ export async function requireEnterprisePark(
   return { enterprise, park };
 }
 
+/**
+ * requireEnterprisePark for several enterprises in one query: each one's enterprise and park,
+ * or the same RegistryNotYetKnownError for the first (in the order given) not mirrored yet.
+ */
+export async function requireEnterpriseParks(
+  db: Queryable,
+  enterpriseIds: readonly string[],
+): Promise<Map<string, { enterprise: EnterpriseFacts; park: ParkFacts }>> {
+  const found = new Map<string, { enterprise: EnterpriseFacts; park?: ParkFacts }>();
+  if (enterpriseIds.length > 0) {
+    const { rows } = await db.query<{
+      enterprise_id: string;
+      park_id: string;
+      name: string;
+      energy_using: boolean;
+      exporter: boolean;
+      time_zone: string | null;
+      grid_region: string | null;
+      size_band: string | null;
+    }>(
+      `SELECT e.enterprise_id, e.park_id, e.name, e.energy_using, e.exporter, p.time_zone,
+         p.grid_region, p.size_band
+       FROM carbon_enterprises e LEFT JOIN carbon_parks p ON p.park_id = e.park_id
+       WHERE e.enterprise_id = ANY($1::text[])`,
+      [[...new Set(enterpriseIds)]],
+    );
+    for (const row of rows) {
+      found.set(row.enterprise_id, {
+        enterprise: {
+          enterpriseId: row.enterprise_id,
+          parkId: row.park_id,
+          name: row.name,
+          energyUsing: row.energy_using,
+          exporter: row.exporter,
+        },
+        ...(row.time_zone === null
+          ? {}
+          : {
+              park: {
+                parkId: row.park_id,
+                timeZone: row.time_zone,
+                gridRegion: row.grid_region!,
+                sizeBand: row.size_band!,
+              },
+            }),
+      });
+    }
+  }
+  const parks = new Map<string, { enterprise: EnterpriseFacts; park: ParkFacts }>();
+  for (const enterpriseId of enterpriseIds) {
+    const facts = found.get(enterpriseId);
+    if (!facts) {
+      throw new RegistryNotYetKnownError(
+        `enterprise ${enterpriseId} is not in the registry mirror yet`,
+      );
+    }
+    if (!facts.park) {
+      throw new RegistryNotYetKnownError(
+        `park ${facts.enterprise.parkId} is not in the registry mirror yet`,
+      );
+    }
+    parks.set(enterpriseId, { enterprise: facts.enterprise, park: facts.park });
+  }
+  return parks;
+}
+
 export async function meterById(db: Queryable, meterId: string): Promise<MeterFacts | undefined> {
   const { rows } = await db.query<{
     meter_id: string;

@@ -6,7 +6,8 @@ import {
   directLineMeter,
   generatorStatuses,
   meterById,
-  requireEnterprisePark,
+  requireEnterpriseParks,
+  type EnterpriseFacts,
   type ParkFacts,
 } from '../directory/directory';
 import type { FactorCatalogCache } from '../factors/catalog-store';
@@ -14,12 +15,14 @@ import { factorLookup, type FactorSet } from '../factors';
 import type { GreenAllocation, IntervalReading } from '@park/metering-events';
 import { rebook, type LedgerCause, type LedgerLine } from './ledger';
 import {
-  bookLines,
+  basisKey,
+  bookLinesMany,
   closedMonths,
   lockBasis,
+  lockBasisMany,
   monthOf,
   saveBasis,
-  standingFor,
+  type LedgerBooking,
   type StoredReading,
 } from './ledger-store';
 
@@ -38,18 +41,47 @@ export function contextFor(
   };
 }
 
+/**
+ * Dispatch's allocations for the direct-line meters' intervals, in one query: allocated kWh by
+ * allocationKey(meter, interval start as the reading gives it).
+ */
 async function allocationsFor(
   db: Queryable,
-  meter: MeterFacts,
-  intervalStarts: readonly string[],
+  wanted: readonly { meter: MeterFacts; intervalStarts: readonly string[] }[],
 ): Promise<Map<string, string>> {
-  if (meter.role !== 'green_direct_line' || !meter.sourceGeneratorId) return new Map();
-  const { rows } = await db.query<{ interval_start: Date; allocated_kwh: string }>(
-    `SELECT interval_start, allocated_kwh::text FROM green_allocations
-     WHERE enterprise_id = $1 AND generator_id = $2 AND interval_start = ANY($3::timestamptz[])`,
-    [meter.enterpriseId, meter.sourceGeneratorId, intervalStarts],
+  const enterprises: string[] = [];
+  const generators: string[] = [];
+  const starts: string[] = [];
+  for (const { meter, intervalStarts } of wanted) {
+    if (meter.role !== 'green_direct_line' || !meter.sourceGeneratorId) continue;
+    for (const start of intervalStarts) {
+      enterprises.push(meter.enterpriseId);
+      generators.push(meter.sourceGeneratorId);
+      starts.push(start);
+    }
+  }
+  if (starts.length === 0) return new Map();
+  const { rows } = await db.query<{
+    enterprise_id: string;
+    generator_id: string;
+    interval_start: Date;
+    allocated_kwh: string;
+  }>(
+    `SELECT enterprise_id, generator_id, interval_start, allocated_kwh::text FROM green_allocations
+     WHERE (enterprise_id, generator_id, interval_start) IN (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]))`,
+    [enterprises, generators, starts],
   );
-  return new Map(rows.map((row) => [row.interval_start.toISOString(), row.allocated_kwh]));
+  return new Map(
+    rows.map((row) => [
+      `${row.enterprise_id}|${row.generator_id}|${row.interval_start.toISOString()}`,
+      row.allocated_kwh,
+    ]),
+  );
+}
+
+function allocationKey(meter: MeterFacts, intervalStart: string): string {
+  return `${meter.enterpriseId}|${meter.sourceGeneratorId}|${intervalStart}`;
 }
 
 /** A meter's values to book: metering's readings, or an allocation's standing reading. */
@@ -57,6 +89,12 @@ export interface ReadingsToBook {
   meter: MeterFacts;
   cause: LedgerCause;
   readings: IntervalReading[];
+}
+
+/** One message's readings and the id that its ledger events name as their source. */
+export interface ReadingsBooking {
+  values: ReadingsToBook;
+  source: string;
 }
 
 export interface AccountingOutcome {
@@ -83,76 +121,182 @@ export class AccountingService {
     source: string,
     scope: Map<string, unknown> = new Map(),
   ): Promise<AccountingOutcome> {
+    const [outcome] = await this.accountReadingsGroup(tx, [{ values, source }], scope);
+    return outcome!;
+  }
+
+  /**
+   * accountReadings for several messages on one transaction, with the same ledger, basis and
+   * outcomes as accounting them one after the other, in a fixed number of statements: one read
+   * of reference data not yet in `scope`, one lock of every (meter, interval) standing posting,
+   * one basis upsert, one append of every message's PostingsRecorded (each with its message's
+   * cause and source), one insert of their ledger lines. A message's readings are weighed
+   * against what stood before that message, which includes what the group's earlier messages
+   * booked. A message that books one interval twice is refused, as the basis upsert refused it
+   * when messages were booked one by one.
+   */
+  async accountReadingsGroup(
+    tx: PoolClient,
+    bookings: readonly ReadingsBooking[],
+    scope: Map<string, unknown> = new Map(),
+  ): Promise<AccountingOutcome[]> {
+    if (bookings.length === 0) return [];
     // Reference data read once per transaction (a consumer's group of messages shares one).
     const once = async <T>(key: string, read: () => Promise<T>): Promise<T> => {
       if (!scope.has(key)) scope.set(key, await read());
       return scope.get(key) as T;
     };
-    const { park } = await once(`park:${values.meter.enterpriseId}`, () =>
-      requireEnterprisePark(tx, values.meter.enterpriseId),
-    );
-    const meter: MeterFacts = { ...values.meter };
-    if (meter.commodity === 'steam') {
-      meter.steamEnthalpyGjPerTonne = (await meterById(tx, meter.meterId))?.steamEnthalpyGjPerTonne;
+    type EnterprisePark = { enterprise: EnterpriseFacts; park: ParkFacts };
+    const enterpriseIds = [...new Set(bookings.map(({ values }) => values.meter.enterpriseId))];
+    const unknownEnterprises = enterpriseIds.filter((id) => !scope.has(`park:${id}`));
+    if (unknownEnterprises.length > 0) {
+      const found = await requireEnterpriseParks(tx, unknownEnterprises);
+      for (const [id, facts] of found) scope.set(`park:${id}`, facts);
     }
-    const sets = await once('catalog', () => this.catalog.current(tx));
-    const statuses = meter.sourceGeneratorId
-      ? await once(`generator:${meter.sourceGeneratorId}`, () =>
-          generatorStatuses(tx, [meter.sourceGeneratorId!]),
-        )
-      : new Map<string, AttributeStatus>();
-    const starts = values.readings.map((reading) => reading.intervalStart);
-    const allocations = await allocationsFor(tx, meter, starts);
-    const basis = await lockBasis(tx, meter.meterId, starts);
-    const closed = await once(`closed:${park.parkId}`, () => closedMonths(tx, park.parkId));
+    const parkOf = (enterpriseId: string) =>
+      (scope.get(`park:${enterpriseId}`) as EnterprisePark).park;
 
-    const lines: LedgerLine[] = [];
-    const changed: Parameters<typeof saveBasis>[1][number][] = [];
-    let unchanged = 0;
-    for (const reading of values.readings) {
-      const stored: StoredReading = { value: reading.value, quality: reading.quality, meter };
-      const next = postReading(
-        {
-          meter,
-          intervalStart: reading.intervalStart,
-          value: reading.value,
-          quality: reading.quality,
-        },
-        contextFor(sets, park, statuses, allocations.get(reading.intervalStart)),
-      );
-      const standing = standingFor(basis, meter.meterId, reading.intervalStart)?.posting;
-      const booked = rebook(
-        standing,
-        next,
-        postingsEqual,
-        reversal,
-        closed.has(monthOf(reading.intervalStart, park.timeZone)),
-      );
-      if (booked.length === 0) {
-        unchanged++;
-        continue;
+    const steamEnthalpy = new Map<string, string | undefined>();
+    for (const { values } of bookings) {
+      const { meterId, commodity } = values.meter;
+      if (commodity === 'steam' && !steamEnthalpy.has(meterId)) {
+        steamEnthalpy.set(meterId, (await meterById(tx, meterId))?.steamEnthalpyGjPerTonne);
       }
-      lines.push(...booked);
-      changed.push({
-        meterId: meter.meterId,
-        intervalStart: reading.intervalStart,
-        enterpriseId: meter.enterpriseId,
-        reading: stored,
-        posting: next,
-      });
     }
-    if (lines.length > 0) {
-      await bookLines(this.store, tx, {
-        enterpriseId: meter.enterpriseId,
-        parkId: park.parkId,
-        timeZone: park.timeZone,
-        cause: values.cause,
-        source,
-        lines,
-      });
-      await saveBasis(tx, changed);
+    const meters = bookings.map(({ values }): MeterFacts => {
+      const meter: MeterFacts = { ...values.meter };
+      if (meter.commodity === 'steam') {
+        meter.steamEnthalpyGjPerTonne = steamEnthalpy.get(meter.meterId);
+      }
+      return meter;
+    });
+    const sets = await once('catalog', () => this.catalog.current(tx));
+    const unknownGenerators = [
+      ...new Set(meters.flatMap((meter) => meter.sourceGeneratorId ?? [])),
+    ].filter((id) => !scope.has(`generator:${id}`));
+    if (unknownGenerators.length > 0) {
+      const statuses = await generatorStatuses(tx, unknownGenerators);
+      for (const id of unknownGenerators) {
+        const status = statuses.get(id);
+        scope.set(`generator:${id}`, new Map(status === undefined ? [] : [[id, status]]));
+      }
     }
-    return { lines: lines.length, unchanged };
+    const noStatuses = new Map<string, AttributeStatus>();
+    const statusesOf = (meter: MeterFacts) =>
+      meter.sourceGeneratorId
+        ? (scope.get(`generator:${meter.sourceGeneratorId}`) as Map<string, AttributeStatus>)
+        : noStatuses;
+    const allocations = await allocationsFor(
+      tx,
+      bookings.map(({ values }, index) => ({
+        meter: meters[index]!,
+        intervalStarts: values.readings.map((reading) => reading.intervalStart),
+      })),
+    );
+    const keys = new Map<string, { meterId: string; intervalStart: string }>();
+    for (const { values } of bookings) {
+      for (const { intervalStart } of values.readings) {
+        keys.set(basisKey(values.meter.meterId, intervalStart), {
+          meterId: values.meter.meterId,
+          intervalStart,
+        });
+      }
+    }
+    const basis = await lockBasisMany(tx, [...keys.values()]);
+    const closedByPark = new Map<string, Set<string>>();
+    for (const enterpriseId of enterpriseIds) {
+      const { parkId } = parkOf(enterpriseId);
+      if (!closedByPark.has(parkId)) {
+        closedByPark.set(parkId, await once(`closed:${parkId}`, () => closedMonths(tx, parkId)));
+      }
+    }
+
+    // What the group's earlier messages booked, by basis key; undefined: no longer accounted.
+    const booked = new Map<string, Posting | undefined>();
+    const standingOf = (key: string): Posting | undefined => {
+      if (!booked.has(key)) return basis.get(key)?.posting;
+      const posting = booked.get(key);
+      // As a later transaction would read it back from ledger_basis (JSON, no undefined fields).
+      return posting && (JSON.parse(JSON.stringify(posting)) as Posting);
+    };
+    const changed = new Map<string, Parameters<typeof saveBasis>[1][number]>();
+    const ledgerBookings: LedgerBooking[] = [];
+    const outcomes: AccountingOutcome[] = [];
+    bookings.forEach(({ values, source }, index) => {
+      const meter = meters[index]!;
+      const park = parkOf(meter.enterpriseId);
+      const closed = closedByPark.get(park.parkId)!;
+      const statuses = statusesOf(meter);
+      const lines: LedgerLine[] = [];
+      const changes = new Map<string, Parameters<typeof saveBasis>[1][number]>();
+      let unchanged = 0;
+      for (const reading of values.readings) {
+        const stored: StoredReading = { value: reading.value, quality: reading.quality, meter };
+        const next = postReading(
+          {
+            meter,
+            intervalStart: reading.intervalStart,
+            value: reading.value,
+            quality: reading.quality,
+          },
+          contextFor(
+            sets,
+            park,
+            statuses,
+            allocations.get(allocationKey(meter, reading.intervalStart)),
+          ),
+        );
+        const key = basisKey(meter.meterId, reading.intervalStart);
+        const lineSet = rebook(
+          standingOf(key),
+          next,
+          postingsEqual,
+          reversal,
+          closed.has(monthOf(reading.intervalStart, park.timeZone)),
+        );
+        if (lineSet.length === 0) {
+          unchanged++;
+          continue;
+        }
+        // One basis row per reading: a message that rebooks an interval twice cannot be saved
+        // (the basis upsert would touch its row twice), as when messages were booked one by one.
+        if (changes.has(key)) {
+          throw new Error(
+            `meter ${meter.meterId} books interval ${reading.intervalStart} twice in one message`,
+          );
+        }
+        lines.push(...lineSet);
+        changes.set(key, {
+          meterId: meter.meterId,
+          intervalStart: reading.intervalStart,
+          enterpriseId: meter.enterpriseId,
+          reading: stored,
+          posting: next,
+        });
+      }
+      // The next message weighs its readings against what this one booked.
+      for (const [key, change] of changes) {
+        booked.set(key, change.posting);
+        changed.delete(key);
+        changed.set(key, change);
+      }
+      if (lines.length > 0) {
+        ledgerBookings.push({
+          enterpriseId: meter.enterpriseId,
+          parkId: park.parkId,
+          timeZone: park.timeZone,
+          cause: values.cause,
+          source,
+          lines,
+        });
+      }
+      outcomes.push({ lines: lines.length, unchanged });
+    });
+    if (ledgerBookings.length > 0) {
+      await saveBasis(tx, [...changed.values()]);
+      await bookLinesMany(this.store, tx, ledgerBookings);
+    }
+    return outcomes;
   }
 
   /**
