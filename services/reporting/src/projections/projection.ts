@@ -23,6 +23,15 @@ export interface Projection {
   createTables(db: Queryable, schema: string): Promise<void>;
   /** Applies one record; the runner has already skipped redeliveries. */
   apply(db: Queryable, schema: string, message: ConsumedMessage): Promise<void>;
+  /**
+   * Applies a group's records (of one partition, in offset order, redeliveries already left out)
+   * in a few statements: the same tables as `apply` of each record in turn. It throws a
+   * PermanentMessageError before or after writing when a record cannot be read: the runner then
+   * rolls the group back to a savepoint and applies its records one by one with `apply` (the bad
+   * one is rejected, the others applied). Optional: without it the runner applies record by
+   * record.
+   */
+  applyMany?(db: Queryable, schema: string, messages: readonly ConsumedMessage[]): Promise<void>;
 }
 
 export const schemaOf = (name: string, version: number): string => `rp_${name}_v${version}`;

@@ -95,55 +95,87 @@ export class ProjectionRunner {
     partition: number,
     messages: KafkaMessage[],
   ): Promise<void> {
-    const { projection } = this.options;
     for (let attempt = 1; ; attempt++) {
       try {
-        await inTransaction(this.options.pool, async (tx) => {
+        const counts = await inTransaction(this.options.pool, async (tx) => {
           const { rows } = await tx.query<{ next_offset: string }>(
             `SELECT next_offset FROM ${this.schema}.checkpoints WHERE topic = $1 AND kafka_partition = $2 FOR UPDATE`,
             [topic, partition],
           );
           const next = rows[0] ? BigInt(rows[0].next_offset) : 0n;
-          for (const raw of messages) {
-            if (BigInt(raw.offset) < next) {
-              this.skipped++;
-              continue;
-            }
-            const message = toConsumedMessage(topic, partition, raw);
-            const { rowCount } = await tx.query(
-              `INSERT INTO ${this.schema}.applied_events (message_id) VALUES ($1) ON CONFLICT DO NOTHING`,
-              [message.id],
+          const unread = messages
+            .filter((raw) => BigInt(raw.offset) >= next)
+            .map((raw) => toConsumedMessage(topic, partition, raw));
+          let fresh: ConsumedMessage[] = [];
+          if (unread.length > 0) {
+            // One statement records the group's ids; an id seen before (or twice in the group,
+            // whose first record is applied) is not returned.
+            const inserted = await tx.query<{ message_id: string }>(
+              `INSERT INTO ${this.schema}.applied_events (message_id)
+               SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING message_id`,
+              [unread.map((message) => message.id)],
             );
-            if (rowCount === 0) {
-              this.skipped++;
-              continue;
-            }
-            try {
-              await projection.apply(tx, this.schema, message);
-            } catch (error) {
-              // A record this projection cannot read is recorded as skipped, never retried forever.
-              if (!(error instanceof PermanentMessageError)) throw error;
-              this.options.onError?.(error, message);
-              await tx.query(
-                `INSERT INTO ${this.schema}.rejected_events (message_id, topic, kafka_partition, kafka_offset, reason)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-                [message.id, topic, partition, message.offset, error.message.slice(0, 2_000)],
-              );
-            }
-            this.applied++;
+            const ids = new Set(inserted.rows.map((row) => row.message_id));
+            fresh = unread.filter((message) => ids.delete(message.id));
           }
+          if (fresh.length > 0) await this.applyFresh(tx, fresh);
           const last = BigInt(messages[messages.length - 1]!.offset) + 1n;
           await tx.query(
             `INSERT INTO ${this.schema}.checkpoints (topic, kafka_partition, next_offset) VALUES ($1, $2, $3)
              ON CONFLICT (topic, kafka_partition) DO UPDATE SET next_offset = GREATEST(${this.schema}.checkpoints.next_offset, EXCLUDED.next_offset)`,
             [topic, partition, last.toString()],
           );
+          return { applied: fresh.length, skipped: messages.length - fresh.length };
         });
+        // Counted once the transaction committed (a retried attempt counts nothing twice).
+        this.applied += counts.applied;
+        this.skipped += counts.skipped;
         return;
       } catch (error) {
         this.options.onError?.(error);
         if (attempt >= 5) throw error;
         await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  /**
+   * Applies a group's fresh records: in one call to the projection's applyMany when it has one
+   * (a few statements for the whole group), else, or when applyMany met a record it cannot read,
+   * record by record.
+   */
+  private async applyFresh(tx: Queryable, messages: ConsumedMessage[]): Promise<void> {
+    const { projection } = this.options;
+    if (projection.applyMany) {
+      await tx.query('SAVEPOINT apply_many');
+      try {
+        await projection.applyMany(tx, this.schema, messages);
+        await tx.query('RELEASE SAVEPOINT apply_many');
+        return;
+      } catch (error) {
+        if (!(error instanceof PermanentMessageError)) throw error;
+        // Undo what the group wrote, then find the bad record(s) one by one below.
+        await tx.query('ROLLBACK TO SAVEPOINT apply_many');
+      }
+    }
+    for (const message of messages) {
+      try {
+        await projection.apply(tx, this.schema, message);
+      } catch (error) {
+        // A record this projection cannot read is recorded as rejected, never retried forever.
+        if (!(error instanceof PermanentMessageError)) throw error;
+        this.options.onError?.(error, message);
+        await tx.query(
+          `INSERT INTO ${this.schema}.rejected_events (message_id, topic, kafka_partition, kafka_offset, reason)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+          [
+            message.id,
+            message.topic,
+            message.partition,
+            message.offset,
+            error.message.slice(0, 2_000),
+          ],
+        );
       }
     }
   }
