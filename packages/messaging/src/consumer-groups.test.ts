@@ -94,7 +94,7 @@ it('applies a fetched batch in groups, each record once, and splits a group arou
   expect(dead.map((record) => record.headers[CE.id])).toEqual(['id-31']);
 });
 
-it('hands a group handler the fresh records of each group, and falls back to the per-record handler when it fails', async () => {
+it('hands a group handler the fresh records of each group, and falls back to the per-record handler up to the record that failed it', async () => {
   const topic = uniqueTopic('group-handler');
   const client = kafka();
   const admin = client.admin();
@@ -102,11 +102,11 @@ it('hands a group handler the fresh records of each group, and falls back to the
   await ensureTopics(admin, [{ name: topic, partitions: 1, withDeadLetterTopic: true }]);
   await admin.disconnect();
 
-  // 30 records; record 4 is sent twice with the same id (a redelivery), record 17 is poison.
+  // 30 records; record 4 is sent twice with the same id (a redelivery), record 12 is poison.
   const records = Array.from({ length: 30 }, (_, i) => ({
     topic,
     key: 'k',
-    value: Buffer.from(i === 17 ? 'poison' : `r${i}`),
+    value: Buffer.from(i === 12 ? 'poison' : `r${i}`),
     headers: { [CE.id]: `gh-${i}`, [CE.type]: 'test.Record' },
   }));
   records.splice(5, 0, { ...records[4]! });
@@ -158,22 +158,28 @@ it('hands a group handler the fresh records of each group, and falls back to the
   const applied = new Map(rows.map((row) => [row.message_id, row.body]));
   // 29 good records applied exactly once (the redelivered gh-4 skipped), the poison not at all.
   expect(rows).toHaveLength(29);
-  expect(applied.has('gh-17')).toBe(false);
+  expect(applied.has('gh-12')).toBe(false);
   expect(runner.counters).toMatchObject({ applied: 29, deadLettered: 1, duplicates: 1 });
   // A group handler never sees one record twice, nor a record already in the inbox.
   for (const ids of groupCalls) expect(new Set(ids).size).toBe(ids.length);
   expect(groupCalls.flat().filter((id) => id === 'gh-4').length).toBeLessThanOrEqual(1);
-  // The group with the poison in it was rolled back and applied record by record; the groups
-  // without it were applied by the group handler.
-  const poisoned = groupCalls.find((ids) => ids.includes('gh-17'))!;
+  // The group with the poison in it was rolled back and applied record by record up to the
+  // poison; the records after it were a group again (a lone one applied by itself). The groups
+  // without the poison were applied by the group handler.
+  const poisoned = groupCalls.find((ids) => ids.includes('gh-12'))!;
+  const before = poisoned.slice(0, poisoned.indexOf('gh-12'));
+  const after = poisoned.slice(poisoned.indexOf('gh-12') + 1);
   expect(poisoned.length).toBeGreaterThan(1);
-  for (const id of poisoned.filter((id) => id !== 'gh-17')) {
-    expect(applied.get(id)).toMatch(/@single$/);
+  for (const id of before) expect(applied.get(id)).toMatch(/@single$/);
+  for (const id of after)
+    expect(applied.get(id)).toMatch(after.length > 1 ? /@group$/ : /@single$/);
+  if (after.length > 1) {
+    expect(groupCalls[groupCalls.indexOf(poisoned) + 1]).toEqual(after);
   }
   const byGroup = [...applied].filter(([, body]) => body.endsWith('@group')).map(([id]) => id);
   expect(byGroup.length).toBeGreaterThan(0);
-  for (const id of byGroup) expect(poisoned).not.toContain(id);
+  for (const id of byGroup) expect(before).not.toContain(id);
   expect(byGroup.every((id) => groupCalls.some((ids) => ids.includes(id)))).toBe(true);
   const dead = await readTopic(client, deadLetterTopic(topic));
-  expect(dead.map((record) => record.headers[CE.id])).toEqual(['gh-17']);
+  expect(dead.map((record) => record.headers[CE.id])).toEqual(['gh-12']);
 });

@@ -84,7 +84,9 @@ export interface ConsumerRunnerOptions {
    * Messages of one fetched batch applied in ONE transaction (inbox rows and handler writes
    * together), which saves a commit and the inbox round trip per message. A group that fails
    * is applied again message by message, so retries and dead letters still concern one
-   * message. Default 1: a transaction per message.
+   * message, up to the message that failed it (the first that fails on its own, once retried
+   * to success or dead-lettered); the messages after that one are a group again. Default 1: a
+   * transaction per message.
    */
   groupSize?: number;
   /**
@@ -235,19 +237,28 @@ export class ConsumerRunner {
         const groupSize = Math.max(1, this.options.groupSize ?? 1);
         for (let at = 0; at < batch.messages.length; at += groupSize) {
           if (!isRunning() || isStale()) break;
-          const group = batch.messages.slice(at, at + groupSize);
-          const consumed = group.map((message) => toConsumedMessage(topic, partition, message));
-          if (consumed.length === 1 || !(await this.processGroup(consumed))) {
-            for (const message of consumed) {
-              if (!isRunning() || isStale()) break;
-              await this.process(message, heartbeat);
+          let pending = batch.messages
+            .slice(at, at + groupSize)
+            .map((message) => toConsumedMessage(topic, partition, message));
+          while (pending.length > 0 && isRunning() && !isStale()) {
+            if (pending.length > 1 && (await this.processGroup(pending))) {
+              const last = pending[pending.length - 1]!.offset;
+              resolveOffset(last);
+              uncommitted = (BigInt(last) + 1n).toString();
+              break;
+            }
+            // One by one up to the record that failed the group (the first one that fails on
+            // its own, retried or dead-lettered); the records after it are a group again.
+            let done = 0;
+            while (done < pending.length && isRunning() && !isStale()) {
+              const message = pending[done]!;
+              const atFirstTry = await this.process(message, heartbeat);
               resolveOffset(message.offset);
               uncommitted = (BigInt(message.offset) + 1n).toString();
+              done++;
+              if (!atFirstTry) break;
             }
-          } else {
-            const last = group[group.length - 1]!.offset;
-            resolveOffset(last);
-            uncommitted = (BigInt(last) + 1n).toString();
+            pending = pending.slice(done);
           }
           if (uncommitted !== undefined && Date.now() - lastCommit >= this.commitIntervalMs) {
             await commit(uncommitted);
@@ -284,7 +295,10 @@ export class ConsumerRunner {
    * One CONSUMER span per delivery, retries included, child of the context the record carries
    * (the span that appended the event), so a trace runs from the command to every consumer.
    */
-  private async process(message: ConsumedMessage, heartbeat: () => Promise<void>): Promise<void> {
+  private async process(
+    message: ConsumedMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<boolean> {
     const parent = extractContext(message.headers);
     const span = tracer().startSpan(
       `${message.topic} process`,
@@ -305,10 +319,11 @@ export class ConsumerRunner {
       parent,
     );
     try {
-      const outcome = await context.with(trace.setSpan(parent, span), () =>
+      const { outcome, tries } = await context.with(trace.setSpan(parent, span), () =>
         this.attempts(message, heartbeat, span),
       );
       span.setAttribute('park.consumer.outcome', outcome);
+      return outcome !== 'dead_lettered' && tries === 1;
     } catch (error) {
       // Only a failure to write the dead letter, or a stop while the database is unreachable,
       // gets here; kafkajs then redelivers the batch.
@@ -383,11 +398,12 @@ export class ConsumerRunner {
     }
   }
 
+  /** How the message ended, and after how many tries (1: applied at once). */
   private async attempts(
     message: ConsumedMessage,
     heartbeat: () => Promise<void>,
     span: Span,
-  ): Promise<ConsumerOutcome> {
+  ): Promise<{ outcome: ConsumerOutcome; tries: number }> {
     // `attempt` counts the failures of the message itself, `tries` every try (for the backoff).
     for (let attempt = 1, tries = 1; ; tries++) {
       try {
@@ -404,7 +420,7 @@ export class ConsumerRunner {
         if (applied) this.counters.applied += 1;
         else this.counters.duplicates += 1;
         span.setAttribute('park.consumer.attempts', attempt);
-        return applied ? 'applied' : 'duplicate';
+        return { outcome: applied ? 'applied' : 'duplicate', tries };
       } catch (error) {
         this.options.onError?.(error, message, attempt);
         const unavailable = isDatabaseUnavailable(error);
@@ -417,7 +433,7 @@ export class ConsumerRunner {
           span.setAttribute('park.consumer.attempts', attempt);
           await this.deadLetter(message, error, attempt);
           recordFailure(span, error);
-          return 'dead_lettered';
+          return { outcome: 'dead_lettered', tries };
         }
         // A retried failure stays visible on the span, which ends well if a retry succeeds.
         span.recordException(error instanceof Error ? error : String(error));
