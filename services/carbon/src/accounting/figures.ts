@@ -37,6 +37,9 @@ const ExactSum = Dec.clone({ precision: 1_000 });
  * the exact sum, rounded once to Dec's 34 significant digits, whatever the order of the terms.
  */
 export function sumFigures(figures: readonly PostingFigures[]): PostingFigures {
+  // The sum of nothing is 0 (as the reduce below would answer), asked for every hour without
+  // internal supply.
+  if (figures.length === 0) return zeroFigures();
   return mapFigures((field) =>
     decimalText(
       figures

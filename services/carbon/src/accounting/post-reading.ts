@@ -299,8 +299,9 @@ class Accounting {
 }
 
 function figures(values: Partial<Record<keyof PostingFigures, Dec | number>>): PostingFigures {
+  // decimalText(new Dec(0)) is '0': the zero figures of a posting skip the decimal.
   const text = (value: Dec | number | undefined): string =>
-    value === undefined ? '0' : decimalText(new Dec(value));
+    value === undefined || value === 0 ? '0' : decimalText(new Dec(value));
   return {
     energyKgce: text(values.energyKgce),
     electricityKwh: text(values.electricityKwh),
