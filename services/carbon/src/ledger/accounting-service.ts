@@ -1,7 +1,7 @@
 import type { EventStore, Queryable } from '@park/eventstore';
 import type { PoolClient } from 'pg';
 import { postingsEqual, postReading, reversal, type AccountingContext } from '../accounting';
-import type { AttributeStatus, MeterFacts, Posting } from '../accounting/model';
+import type { AttributeStatus, FactorRef, MeterFacts, Posting } from '../accounting/model';
 import {
   directLineMeter,
   generatorStatuses,
@@ -21,7 +21,7 @@ import {
   lockBasis,
   lockBasisMany,
   monthOf,
-  saveBasis,
+  saveBookedBasis,
   type LedgerBooking,
   type StoredReading,
 } from './ledger-store';
@@ -32,12 +32,31 @@ export function contextFor(
   park: ParkFacts,
   statuses: ReadonlyMap<string, AttributeStatus>,
   allocatedKwh?: string,
+  factor: AccountingContext['factor'] = factorLookup(sets),
 ): AccountingContext {
   return {
     gridRegion: park.gridRegion,
-    factor: factorLookup(sets),
+    factor,
     generatorStatus: (generatorId: string) => statuses.get(generatorId),
     ...(allocatedKwh === undefined ? {} : { allocatedKwh }),
+  };
+}
+
+/**
+ * factorLookup over the catalog, each (key, instant) resolved once: a group's readings ask for
+ * the same factors of the same few intervals again and again. A missing factor throws each time.
+ */
+function rememberedFactors(sets: readonly FactorSet[]): AccountingContext['factor'] {
+  const lookup = factorLookup(sets);
+  const known = new Map<string, FactorRef>();
+  return (key, instant) => {
+    const at = `${key}|${instant}`;
+    let ref = known.get(at);
+    if (!ref) {
+      ref = lookup(key, instant);
+      known.set(at, ref);
+    }
+    return ref;
   };
 }
 
@@ -171,6 +190,7 @@ export class AccountingService {
       return meter;
     });
     const sets = await once('catalog', () => this.catalog.current(tx));
+    const factor = rememberedFactors(sets);
     const unknownGenerators = [
       ...new Set(meters.flatMap((meter) => meter.sourceGeneratorId ?? [])),
     ].filter((id) => !scope.has(`generator:${id}`));
@@ -219,7 +239,17 @@ export class AccountingService {
       // As a later transaction would read it back from ledger_basis (JSON, no undefined fields).
       return posting && (JSON.parse(JSON.stringify(posting)) as Posting);
     };
-    const changed = new Map<string, Parameters<typeof saveBasis>[1][number]>();
+    /** A reading's new standing posting: in the line at `line` of the `booking`-th booking. */
+    interface Change {
+      meterId: string;
+      intervalStart: string;
+      enterpriseId: string;
+      reading: StoredReading;
+      posting: Posting | undefined;
+      booking: number;
+      line: number;
+    }
+    const changed = new Map<string, Change>();
     const ledgerBookings: LedgerBooking[] = [];
     const outcomes: AccountingOutcome[] = [];
     bookings.forEach(({ values, source }, index) => {
@@ -228,7 +258,7 @@ export class AccountingService {
       const closed = closedByPark.get(park.parkId)!;
       const statuses = statusesOf(meter);
       const lines: LedgerLine[] = [];
-      const changes = new Map<string, Parameters<typeof saveBasis>[1][number]>();
+      const changes = new Map<string, Change>();
       let unchanged = 0;
       for (const reading of values.readings) {
         const stored: StoredReading = { value: reading.value, quality: reading.quality, meter };
@@ -244,6 +274,7 @@ export class AccountingService {
             park,
             statuses,
             allocations.get(allocationKey(meter, reading.intervalStart)),
+            factor,
           ),
         );
         const key = basisKey(meter.meterId, reading.intervalStart);
@@ -272,6 +303,9 @@ export class AccountingService {
           enterpriseId: meter.enterpriseId,
           reading: stored,
           posting: next,
+          // rebook puts the new posting, if any, last.
+          booking: ledgerBookings.length,
+          line: lines.length - 1,
         });
       }
       // The next message weighs its readings against what this one booked.
@@ -293,8 +327,21 @@ export class AccountingService {
       outcomes.push({ lines: lines.length, unchanged });
     });
     if (ledgerBookings.length > 0) {
-      await saveBasis(tx, [...changed.values()]);
-      await bookLinesMany(this.store, tx, ledgerBookings);
+      // The basis takes each new posting from the line that booked it.
+      await bookLinesMany(this.store, tx, ledgerBookings, {
+        afterAppend: (stored) =>
+          saveBookedBasis(
+            tx,
+            [...changed.values()].map((change) => ({
+              meterId: change.meterId,
+              intervalStart: change.intervalStart,
+              enterpriseId: change.enterpriseId,
+              reading: change.reading,
+              booked: change.posting && stored[change.booking]![change.line],
+              usesFallback: change.posting?.factors.some((factor) => factor.fallback) ?? false,
+            })),
+          ),
+      });
     }
     return outcomes;
   }

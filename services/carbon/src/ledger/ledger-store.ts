@@ -1,5 +1,11 @@
 import { localDateTime, startOfLocalHour } from '@park/domain-primitives';
-import { toJson, type EventMetadata, type EventStore, type Queryable } from '@park/eventstore';
+import {
+  toJson,
+  type EventMetadata,
+  type EventStore,
+  type JsonObject,
+  type Queryable,
+} from '@park/eventstore';
 import type { PoolClient } from 'pg';
 import type { MeterFacts, Posting } from '../accounting/model';
 import {
@@ -12,12 +18,22 @@ import {
 
 /** YYYY-MM of an instant in the park's time zone. */
 export function monthOf(instant: string | number, timeZone: string): string {
-  const local = localDateTime(
-    typeof instant === 'number' ? instant : Date.parse(instant),
-    timeZone,
-  );
-  return `${local.year}-${String(local.month).padStart(2, '0')}`;
+  const key = `${timeZone}|${instant}`;
+  let month = months.get(key);
+  if (month === undefined) {
+    const local = localDateTime(
+      typeof instant === 'number' ? instant : Date.parse(instant),
+      timeZone,
+    );
+    month = `${local.year}-${String(local.month).padStart(2, '0')}`;
+    if (months.size >= 50_000) months.clear();
+    months.set(key, month);
+  }
+  return month;
 }
+
+/** monthOf's answers: every reading and line asks for its interval's month, twice. */
+const months = new Map<string, string>();
 
 /** The months of a park that are closed, as YYYY-MM. */
 export async function closedMonths(db: Queryable, parkId: string): Promise<Set<string>> {
@@ -50,30 +66,49 @@ export async function bookLines(
   booking: LedgerBooking,
   metadata: EventMetadata = {},
 ): Promise<number> {
-  return bookLinesMany(store, tx, [booking], metadata);
+  return (await bookLinesMany(store, tx, [booking], { metadata })).events;
+}
+
+/** Where a booked line is stored: its event's global position and its index in the event. */
+export interface BookedLine {
+  position: string;
+  index: number;
 }
 
 /**
- * bookLines for several bookings in three statements whatever their number: one append of every
- * PostingsRecorded (a booking's per month, as bookLines makes them, each with the booking's
- * cause and source), one insert of all their ledger lines. A stream's events keep the order of
- * the bookings; the streams are appended in id order. Returns the number of events appended.
+ * bookLines for several bookings in a fixed number of statements: one append of every
+ * PostingsRecorded (a booking's per month, as bookLines makes them, each with
+ * the booking's cause and source), one insert of all their ledger lines. A stream's events keep
+ * the order of the bookings; the streams are appended in id order. Answers the number of events
+ * appended and where each booking's lines (in its order) are stored.
  */
 export async function bookLinesMany(
   store: EventStore,
   tx: PoolClient,
   bookings: readonly LedgerBooking[],
-  metadata: EventMetadata = {},
-): Promise<number> {
+  options: {
+    metadata?: EventMetadata;
+    /**
+     * More writes that need to know where the lines are stored, queued on the transaction right
+     * behind the ledger lines' insert (so they are prepared while it runs).
+     */
+    afterAppend?: (lines: BookedLine[][]) => Promise<void>;
+  } = {},
+): Promise<{ events: number; lines: BookedLine[][] }> {
+  const metadata = options.metadata ?? {};
+  // Each event, and for each booking line the event it goes to and its index there.
   const byStream = new Map<string, PostingsRecorded[]>();
-  for (const booking of bookings) {
+  const placed = bookings.map(() => [] as { event: PostingsRecorded; index: number }[]);
+  bookings.forEach((booking, b) => {
     const byMonth = new Map<string, LedgerLine[]>();
-    for (const line of booking.lines) {
+    const months = booking.lines.map((line) => {
       const month = monthOf(line.posting.intervalStart, booking.timeZone);
       const lines = byMonth.get(month);
       if (lines) lines.push(line);
       else byMonth.set(month, [line]);
-    }
+      return month;
+    });
+    const eventOf = new Map<string, PostingsRecorded>();
     for (const [month, lines] of [...byMonth].sort(([a], [b]) => a.localeCompare(b))) {
       const event: PostingsRecorded = {
         type: 'PostingsRecorded',
@@ -86,30 +121,47 @@ export async function bookLinesMany(
         ...(booking.factorSet ? { factorSet: booking.factorSet } : {}),
         lines,
       };
+      eventOf.set(month, event);
       const streamId = ledgerStreamId(booking.enterpriseId, month);
       const events = byStream.get(streamId);
       if (events) events.push(event);
       else byStream.set(streamId, [event]);
     }
-  }
-  if (byStream.size === 0) return 0;
+    const taken = new Map<string, number>();
+    for (const month of months) {
+      const index = taken.get(month) ?? 0;
+      taken.set(month, index + 1);
+      placed[b]!.push({ event: eventOf.get(month)!, index });
+    }
+  });
+  if (byStream.size === 0) return { events: 0, lines: bookings.map(() => []) };
   const streams = [...byStream].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const appended = await store.appendMany(
     streams.map(([streamId, events]) => ({
       streamId,
-      events: events.map((event) => ({ type: event.type, data: toJson(event), metadata })),
+      // PostingsRecorded is plain JSON data, which appendMany serialises as it is: toJson's
+      // copy (JSON's round trip) would only be serialised in its turn.
+      events: events.map(({ type, ...data }) => ({
+        type,
+        data: data as unknown as JsonObject,
+        metadata,
+      })),
       expected: 'any' as const,
     })),
     { client: tx },
   );
-  const recorded: { streamId: string; streamVersion: number; event: PostingsRecorded }[] = [];
-  streams.forEach(([streamId, events], s) => {
+  const positions = new Map<PostingsRecorded, string>();
+  streams.forEach(([, events], s) => {
     events.forEach((event, e) =>
-      recorded.push({ streamId, streamVersion: appended[s]!.events[e]!.streamVersion, event }),
+      positions.set(event, appended[s]!.events[e]!.globalPosition.toString()),
     );
   });
-  await projectLines(tx, recorded);
-  return recorded.length;
+  const lines = placed.map((booked) =>
+    booked.map(({ event, index }) => ({ position: positions.get(event)!, index })),
+  );
+  const projected = projectLines(tx, [...positions.values()], [...positions.keys()]);
+  await Promise.all([projected, options.afterAppend?.(lines)]);
+  return { events: positions.size, lines };
 }
 
 export async function appendPeriodClosed(
@@ -125,69 +177,61 @@ export async function appendPeriodClosed(
   );
 }
 
+/**
+ * Projects the lines of the PostingsRecorded just appended (their global positions) into
+ * ledger_lines, read back from the stored events rather than sent a second time. Only the park
+ * hour of each line is computed here (startOfLocalHour, by Intl's zone rules) and sent, once
+ * per time zone and interval start, for the SQL to look up.
+ */
 async function projectLines(
   tx: Queryable,
-  recorded: readonly { streamId: string; streamVersion: number; event: PostingsRecorded }[],
+  positions: readonly string[],
+  events: readonly PostingsRecorded[],
 ): Promise<void> {
-  const rows = recorded.flatMap(({ streamId, streamVersion, event }) =>
-    event.lines.map((line, index) => {
-      const p: Posting = line.posting;
-      return {
-        stream_id: streamId,
-        stream_version: streamVersion,
-        line_index: index,
-        enterprise_id: event.enterpriseId,
-        park_id: event.parkId,
-        kind: line.kind,
-        cause: event.cause,
-        prior_period: line.priorPeriod,
-        meter_id: line.kind === 'certificate_coverage' ? null : p.meterId,
-        interval_start: p.intervalStart,
-        hour_start: new Date(
-          startOfLocalHour(Date.parse(p.intervalStart), event.timeZone),
-        ).toISOString(),
-        category: p.category,
-        commodity: p.commodity,
-        quantity: p.quantity,
-        unit: p.unit,
-        quality: p.quality,
-        internal_supplier_id: p.internalSupplierId ?? null,
-        energy_kgce: p.figures.energyKgce,
-        electricity_kwh: p.figures.electricityKwh,
-        grid_kwh: p.figures.gridKwh,
-        renewable_kwh: p.figures.renewableKwh,
-        carbon_free_kwh: p.figures.carbonFreeKwh,
-        scope1_kgco2e: p.figures.scope1KgCo2e,
-        scope2_location_kgco2e: p.figures.scope2LocationKgCo2e,
-        scope2_market_kgco2e: p.figures.scope2MarketKgCo2e,
-        factors: p.factors,
-        source: event.source,
-        certificate_serials: line.certificateSerials ?? null,
-      };
-    }),
-  );
-  if (rows.length === 0) return;
+  // Park hours by time zone and interval start, as the SQL looks them up.
+  const hours: Record<string, string> = {};
+  for (const event of events) {
+    for (const { posting } of event.lines) {
+      const key = `${event.timeZone}|${posting.intervalStart}`;
+      hours[key] ??= new Date(
+        startOfLocalHour(Date.parse(posting.intervalStart), event.timeZone),
+      ).toISOString();
+    }
+  }
   await tx.query(
     `INSERT INTO ledger_lines (stream_id, stream_version, line_index, enterprise_id, park_id, kind,
        cause, prior_period, meter_id, interval_start, hour_start, category, commodity, quantity,
        unit, quality, internal_supplier_id, energy_kgce, electricity_kwh, grid_kwh, renewable_kwh,
        carbon_free_kwh, scope1_kgco2e, scope2_location_kgco2e, scope2_market_kgco2e, factors,
        source, certificate_serials, recorded_at)
-     SELECT r.stream_id, r.stream_version, r.line_index, r.enterprise_id, r.park_id, r.kind,
-       r.cause, r.prior_period, r.meter_id, r.interval_start, r.hour_start, r.category,
-       r.commodity, r.quantity, r.unit, r.quality, r.internal_supplier_id, r.energy_kgce,
-       r.electricity_kwh, r.grid_kwh, r.renewable_kwh, r.carbon_free_kwh, r.scope1_kgco2e,
-       r.scope2_location_kgco2e, r.scope2_market_kgco2e, r.factors, r.source,
-       r.certificate_serials, now()
-     FROM jsonb_to_recordset($1::jsonb) AS r(stream_id text, stream_version bigint,
-       line_index int, enterprise_id text, park_id text, kind text, cause text,
-       prior_period boolean, meter_id text, interval_start timestamptz, hour_start timestamptz,
-       category text, commodity text, quantity numeric, unit text, quality text,
-       internal_supplier_id text, energy_kgce numeric, electricity_kwh numeric, grid_kwh numeric,
-       renewable_kwh numeric, carbon_free_kwh numeric, scope1_kgco2e numeric,
-       scope2_location_kgco2e numeric, scope2_market_kgco2e numeric, factors jsonb,
-       source text, certificate_serials text[])`,
-    [JSON.stringify(rows)],
+     WITH recorded AS MATERIALIZED (
+       -- An event's fields read once (each read of data would decompress it again).
+       SELECT stream_id, stream_version, data->>'enterpriseId' AS enterprise_id,
+         data->>'parkId' AS park_id, data->>'timeZone' AS time_zone, data->>'cause' AS cause,
+         data->>'source' AS source, data->'lines' AS lines
+       FROM events WHERE global_position = ANY($1::bigint[])
+     )
+     SELECT e.stream_id, e.stream_version, l.ord - 1, e.enterprise_id, e.park_id,
+       l.line->>'kind', e.cause, (l.line->>'priorPeriod')::boolean,
+       CASE WHEN l.line->>'kind' = 'certificate_coverage' THEN NULL ELSE p.posting->>'meterId' END,
+       (p.posting->>'intervalStart')::timestamptz,
+       ($2::jsonb->>(e.time_zone || '|' || (p.posting->>'intervalStart')))::timestamptz,
+       p.posting->>'category',
+       p.posting->>'commodity', (p.posting->>'quantity')::numeric, p.posting->>'unit',
+       p.posting->>'quality', p.posting->>'internalSupplierId',
+       (p.figures->>'energyKgce')::numeric, (p.figures->>'electricityKwh')::numeric,
+       (p.figures->>'gridKwh')::numeric, (p.figures->>'renewableKwh')::numeric,
+       (p.figures->>'carbonFreeKwh')::numeric, (p.figures->>'scope1KgCo2e')::numeric,
+       (p.figures->>'scope2LocationKgCo2e')::numeric, (p.figures->>'scope2MarketKgCo2e')::numeric,
+       p.posting->'factors', e.source,
+       CASE WHEN jsonb_typeof(l.line->'certificateSerials') = 'array'
+         THEN ARRAY(SELECT jsonb_array_elements_text(l.line->'certificateSerials')) END,
+       now()
+     FROM recorded e
+       CROSS JOIN LATERAL jsonb_array_elements(e.lines) WITH ORDINALITY AS l(line, ord)
+       CROSS JOIN LATERAL (SELECT l.line->'posting' AS posting,
+         l.line->'posting'->'figures' AS figures) AS p`,
+    [positions, JSON.stringify(hours)],
   );
 }
 
@@ -209,8 +253,17 @@ export interface StoredReading {
 }
 
 export function basisKey(meterId: string, intervalStart: string): string {
-  return `${meterId}|${new Date(intervalStart).toISOString()}`;
+  let iso = isoStarts.get(intervalStart);
+  if (iso === undefined) {
+    iso = new Date(intervalStart).toISOString();
+    if (isoStarts.size >= 50_000) isoStarts.clear();
+    isoStarts.set(intervalStart, iso);
+  }
+  return `${meterId}|${iso}`;
 }
+
+/** Interval starts as basis keys spell them: the same starts come by again and again. */
+const isoStarts = new Map<string, string>();
 
 /** The standing postings of one meter's intervals, locked until the transaction ends. */
 export async function lockBasis(
@@ -267,6 +320,64 @@ export function standingFor(
   intervalStart: string,
 ): BasisRow | undefined {
   return basis.get(basisKey(meterId, intervalStart));
+}
+
+/**
+ * saveBasis for postings just booked: a kept row's posting is read from the line that booked it
+ * (its event's position and index) instead of being sent again; a row without one is no longer
+ * accounted and loses its row. Each (meter, interval) at most once.
+ */
+export async function saveBookedBasis(
+  tx: Queryable,
+  rows: readonly {
+    meterId: string;
+    intervalStart: string;
+    enterpriseId: string;
+    reading: StoredReading;
+    /** The posting's line, or undefined when the reading is no longer accounted. */
+    booked: BookedLine | undefined;
+    usesFallback: boolean;
+  }[],
+): Promise<void> {
+  const kept = rows.filter((row) => row.booked);
+  const dropped = rows.filter((row) => !row.booked);
+  if (kept.length > 0) {
+    await tx.query(
+      `WITH recorded AS MATERIALIZED (
+         SELECT global_position, data->'lines' AS lines FROM events
+         WHERE global_position = ANY($2::bigint[])
+       )
+       INSERT INTO ledger_basis (meter_id, interval_start, enterprise_id, reading, posting, uses_fallback)
+       SELECT r.meter_id, r.interval_start, r.enterprise_id, r.reading,
+         e.lines->r.line->'posting', r.uses_fallback
+       FROM jsonb_to_recordset($1::jsonb) AS r(meter_id text, interval_start timestamptz,
+         enterprise_id text, reading jsonb, uses_fallback boolean, position bigint, line int)
+         JOIN recorded e ON e.global_position = r.position
+       ON CONFLICT (meter_id, interval_start) DO UPDATE SET enterprise_id = EXCLUDED.enterprise_id,
+         reading = EXCLUDED.reading, posting = EXCLUDED.posting, uses_fallback = EXCLUDED.uses_fallback`,
+      [
+        JSON.stringify(
+          kept.map((row) => ({
+            meter_id: row.meterId,
+            interval_start: row.intervalStart,
+            enterprise_id: row.enterpriseId,
+            reading: row.reading,
+            uses_fallback: row.usesFallback,
+            position: row.booked!.position,
+            line: row.booked!.index,
+          })),
+        ),
+        [...new Set(kept.map((row) => row.booked!.position))],
+      ],
+    );
+  }
+  if (dropped.length > 0) {
+    await tx.query(
+      `DELETE FROM ledger_basis WHERE (meter_id, interval_start) IN (
+         SELECT * FROM unnest($1::text[], $2::timestamptz[]))`,
+      [dropped.map((row) => row.meterId), dropped.map((row) => row.intervalStart)],
+    );
+  }
 }
 
 /**
