@@ -95,6 +95,13 @@ export interface ConsumerRunnerOptions {
    * one, and their retries. Only used when groupSize > 1.
    */
   groupHandler?: GroupHandler;
+  /**
+   * Fetched batches of different partitions applied at once (kafkajs'
+   * partitionsConsumedConcurrently); a partition's own records stay in order. Default 1. The
+   * handlers must then tolerate each other's transactions: lock rows in one order, and append
+   * to a stream two of them may share under a lock rather than by expected version alone.
+   */
+  partitionsConsumedConcurrently?: number;
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
   /** Offsets are committed at the end of each batch and at least this often within one. */
@@ -212,6 +219,7 @@ export class ConsumerRunner {
       await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
     }
     await this.consumer.run({
+      partitionsConsumedConcurrently: Math.max(1, this.options.partitionsConsumedConcurrently ?? 1),
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({
