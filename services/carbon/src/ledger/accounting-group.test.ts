@@ -264,6 +264,55 @@ describe('a group of readings messages', () => {
     ]);
   });
 
+  it('lets two transactions book into the same ledger stream, the second after the first commits', async () => {
+    // Two partitions' groups at once (the readings consumer runs two): both book June lines
+    // of one enterprise. An append with version 'any' would take the same stream version in
+    // both and fail the second; the stream locks make the second wait and append after.
+    await register('ent-concurrent');
+    const accounting = new AccountingService(new EventStore(h.db.pool), new FactorCatalogCache());
+    const booking = (meterId: string, value: string, source: string): ReadingsBooking => ({
+      source,
+      values: readings('reading', gridMeter(meterId, 'ent-concurrent'), [
+        ['2023-06-01T06:00:00.000Z', value],
+      ]),
+    });
+    const first = await h.db.pool.connect();
+    const second = await h.db.pool.connect();
+    try {
+      await first.query('BEGIN');
+      await accounting.accountReadingsGroup(first, [booking('conc-grid-1', '10', 'conc-1')]);
+      await second.query('BEGIN');
+      const { rows: pids } = await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const booked = accounting.accountReadingsGroup(second, [
+        booking('conc-grid-2', '20', 'conc-2'),
+      ]);
+      // The second waits on the stream's lock while the first is open.
+      await eventually(async () => {
+        const { rows } = await h.db.pool.query<{ wait: string | null }>(
+          'SELECT wait_event AS wait FROM pg_stat_activity WHERE pid = $1',
+          [pids[0]!.pid],
+        );
+        if (rows[0]?.wait !== 'advisory') throw new Error(`second is at ${rows[0]?.wait}`);
+      }, 10_000);
+      await first.query('COMMIT');
+      expect(await booked).toEqual([{ lines: 1, unchanged: 0 }]);
+      await second.query('COMMIT');
+    } finally {
+      first.release();
+      second.release();
+    }
+    const { rows } = await h.db.pool.query<{ version: string; source: string; lines: string }>(
+      `SELECT e.stream_version::text AS version, e.data->>'source' AS source,
+         (SELECT count(*) FROM ledger_lines l
+          WHERE l.stream_id = e.stream_id AND l.stream_version = e.stream_version)::text AS lines
+       FROM events e WHERE e.stream_id = 'ledger-ent-concurrent-2023-06' ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { version: '1', source: 'conc-1', lines: '1' },
+      { version: '2', source: 'conc-2', lines: '1' },
+    ]);
+  });
+
   it('refuses a message that books one interval twice, as the basis upsert did', async () => {
     await register('ent-twice');
     const accounting = new AccountingService(new EventStore(h.db.pool), new FactorCatalogCache());

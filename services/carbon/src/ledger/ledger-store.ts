@@ -76,8 +76,8 @@ export interface BookedLine {
 }
 
 /**
- * bookLines for several bookings in a fixed number of statements: one append of every
- * PostingsRecorded (a booking's per month, as bookLines makes them, each with
+ * bookLines for several bookings in a fixed number of statements: the streams' locks, one
+ * append of every PostingsRecorded (a booking's per month, as bookLines makes them, each with
  * the booking's cause and source), one insert of all their ledger lines. A stream's events keep
  * the order of the bookings; the streams are appended in id order. Answers the number of events
  * appended and where each booking's lines (in its order) are stored.
@@ -136,7 +136,13 @@ export async function bookLinesMany(
   });
   if (byStream.size === 0) return { events: 0, lines: bookings.map(() => []) };
   const streams = [...byStream].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const appended = await store.appendMany(
+  // The append is queued on the transaction's connection behind the locks, its events'
+  // JSON made while the locks are awaited.
+  const locked = lockLedgerStreams(
+    tx,
+    streams.map(([streamId]) => streamId),
+  );
+  const appending = store.appendMany(
     streams.map(([streamId, events]) => ({
       streamId,
       // PostingsRecorded is plain JSON data, which appendMany serialises as it is: toJson's
@@ -150,6 +156,7 @@ export async function bookLinesMany(
     })),
     { client: tx },
   );
+  const [, appended] = await Promise.all([locked, appending]);
   const positions = new Map<PostingsRecorded, string>();
   streams.forEach(([, events], s) => {
     events.forEach((event, e) =>
@@ -162,6 +169,30 @@ export async function bookLinesMany(
   const projected = projectLines(tx, [...positions.values()], [...positions.keys()]);
   await Promise.all([projected, options.afterAppend?.(lines)]);
   return { events: positions.size, lines };
+}
+
+/** Advisory lock class of ledger streams (pg_advisory_xact_lock's first key): "LEDG". */
+const LEDGER_STREAM_LOCK = 0x4c454447;
+
+/**
+ * Takes the ledger streams' transaction locks, in stream id order, before appending to them.
+ * An append with expected version 'any' inside a transaction fails when another transaction
+ * appends to the same stream before it commits (both take the same next version); with the
+ * lock the second waits for the first to end and appends after its events instead. Every
+ * ledger writer takes them (bookLines, period close), ids sorted, so two never wait on each
+ * other in a cycle over streams.
+ */
+export async function lockLedgerStreams(
+  tx: Queryable,
+  streamIds: readonly string[],
+): Promise<void> {
+  const sorted = [...new Set(streamIds)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (sorted.length === 0) return;
+  // unnest yields the ids in array order, so the locks are taken in that order.
+  await tx.query(
+    'SELECT pg_advisory_xact_lock($1::int, hashtext(id)) FROM unnest($2::text[]) AS id',
+    [LEDGER_STREAM_LOCK, sorted],
+  );
 }
 
 export async function appendPeriodClosed(

@@ -8,7 +8,13 @@ import type { FactorCatalogCache } from '../factors/catalog-store';
 import type { FactorSet } from '../factors';
 import { contextFor } from './accounting-service';
 import { rebook, type LedgerLine } from './ledger';
-import { bookLines, closedMonths, monthOf, saveBasis, type StoredReading } from './ledger-store';
+import {
+  bookLinesMany,
+  closedMonths,
+  monthOf,
+  saveBasis,
+  type StoredReading,
+} from './ledger-store';
 
 const PAGE = 500;
 
@@ -135,21 +141,27 @@ export class Restatements {
           });
           byEnterprise.set(row.enterprise_id, entry);
         }
-        let restated = 0;
-        for (const [enterpriseId, { lines, changed }] of byEnterprise) {
-          const park = parks.get(enterpriseId)!;
-          await bookLines(this.store, tx, {
-            enterpriseId,
-            parkId: park.parkId,
-            timeZone: park.timeZone,
-            cause: 'restatement',
-            source: `factor-set:${setId}@${version}`,
-            factorSet: { setId, version },
-            lines,
-          });
-          await saveBasis(tx, changed);
-          restated += changed.length;
-        }
+        // Every enterprise's lines in one booking call, which locks their streams in one order
+        // (as the readings consumer does) and appends them in one statement.
+        await bookLinesMany(
+          this.store,
+          tx,
+          [...byEnterprise].map(([enterpriseId, { lines }]) => {
+            const park = parks.get(enterpriseId)!;
+            return {
+              enterpriseId,
+              parkId: park.parkId,
+              timeZone: park.timeZone,
+              cause: 'restatement' as const,
+              source: `factor-set:${setId}@${version}`,
+              factorSet: { setId, version },
+              lines,
+            };
+          }),
+        );
+        const changed = [...byEnterprise.values()].flatMap((entry) => entry.changed);
+        await saveBasis(tx, changed);
+        const restated = changed.length;
         const last = basis[basis.length - 1];
         await tx.query(
           `UPDATE factor_sets SET restated_intervals = restated_intervals + $3,

@@ -5,7 +5,8 @@ import type { Pool } from 'pg';
 import { sumFigures } from '../accounting';
 import type { PostingFigures } from '../accounting/model';
 import { parkFacts } from '../directory/directory';
-import { appendPeriodClosed } from '../ledger/ledger-store';
+import { ledgerStreamId } from '../ledger/ledger';
+import { appendPeriodClosed, lockLedgerStreams } from '../ledger/ledger-store';
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 const DAY_MS = 86_400_000;
@@ -88,6 +89,11 @@ export class PeriodCloser {
          WHERE park_id = $1 AND interval_start >= $2 AND interval_start < $3 AND NOT prior_period
          GROUP BY enterprise_id ORDER BY enterprise_id`,
         [parkId, bounds.from, bounds.to],
+      );
+      // The months' streams locked in one order first, as every ledger writer does.
+      await lockLedgerStreams(
+        tx,
+        rows.map((row) => ledgerStreamId(row.enterprise_id, month)),
       );
       for (const row of rows) {
         const figures: PostingFigures = sumFigures([
