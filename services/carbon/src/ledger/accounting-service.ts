@@ -329,7 +329,7 @@ export class AccountingService {
     if (ledgerBookings.length > 0) {
       // The basis takes each new posting from the line that booked it.
       await bookLinesMany(this.store, tx, ledgerBookings, {
-        afterAppend: (stored) =>
+        afterProjection: (stored) =>
           saveBookedBasis(
             tx,
             [...changed.values()].map((change) => ({

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { localDateTime, startOfLocalHour } from '@park/domain-primitives';
 import {
   toJson,
@@ -69,9 +70,9 @@ export async function bookLines(
   return (await bookLinesMany(store, tx, [booking], { metadata })).events;
 }
 
-/** Where a booked line is stored: its event's global position and its index in the event. */
+/** Where a booked line is stored: its event's id and its index in the event's lines. */
 export interface BookedLine {
-  position: string;
+  eventId: string;
   index: number;
 }
 
@@ -80,7 +81,8 @@ export interface BookedLine {
  * append of every PostingsRecorded (a booking's per month, as bookLines makes them, each with
  * the booking's cause and source), one insert of all their ledger lines. A stream's events keep
  * the order of the bookings; the streams are appended in id order. Answers the number of events
- * appended and where each booking's lines (in its order) are stored.
+ * appended and where each booking's lines (in its order) are stored: the events' ids are
+ * chosen here.
  */
 export async function bookLinesMany(
   store: EventStore,
@@ -88,17 +90,14 @@ export async function bookLinesMany(
   bookings: readonly LedgerBooking[],
   options: {
     metadata?: EventMetadata;
-    /**
-     * More writes that need to know where the lines are stored, queued on the transaction right
-     * behind the ledger lines' insert (so they are prepared while it runs).
-     */
-    afterAppend?: (lines: BookedLine[][]) => Promise<void>;
+    /** More writes that need the lines stored (given where), made right after them. */
+    afterProjection?: (lines: BookedLine[][]) => Promise<void>;
   } = {},
 ): Promise<{ events: number; lines: BookedLine[][] }> {
   const metadata = options.metadata ?? {};
-  // Each event, and for each booking line the event it goes to and its index there.
-  const byStream = new Map<string, PostingsRecorded[]>();
-  const placed = bookings.map(() => [] as { event: PostingsRecorded; index: number }[]);
+  // Each event with its id, and for each booking line the event it goes to and its index there.
+  const byStream = new Map<string, { eventId: string; event: PostingsRecorded }[]>();
+  const lines = bookings.map(() => [] as BookedLine[]);
   bookings.forEach((booking, b) => {
     const byMonth = new Map<string, LedgerLine[]>();
     const months = booking.lines.map((line) => {
@@ -108,8 +107,8 @@ export async function bookLinesMany(
       else byMonth.set(month, [line]);
       return month;
     });
-    const eventOf = new Map<string, PostingsRecorded>();
-    for (const [month, lines] of [...byMonth].sort(([a], [b]) => a.localeCompare(b))) {
+    const eventIds = new Map<string, string>();
+    for (const [month, monthLines] of [...byMonth].sort(([a], [b]) => a.localeCompare(b))) {
       const event: PostingsRecorded = {
         type: 'PostingsRecorded',
         enterpriseId: booking.enterpriseId,
@@ -119,35 +118,36 @@ export async function bookLinesMany(
         cause: booking.cause,
         source: booking.source,
         ...(booking.factorSet ? { factorSet: booking.factorSet } : {}),
-        lines,
+        lines: monthLines,
       };
-      eventOf.set(month, event);
+      const eventId = randomUUID();
+      eventIds.set(month, eventId);
       const streamId = ledgerStreamId(booking.enterpriseId, month);
       const events = byStream.get(streamId);
-      if (events) events.push(event);
-      else byStream.set(streamId, [event]);
+      if (events) events.push({ eventId, event });
+      else byStream.set(streamId, [{ eventId, event }]);
     }
     const taken = new Map<string, number>();
     for (const month of months) {
       const index = taken.get(month) ?? 0;
       taken.set(month, index + 1);
-      placed[b]!.push({ event: eventOf.get(month)!, index });
+      lines[b]!.push({ eventId: eventIds.get(month)!, index });
     }
   });
-  if (byStream.size === 0) return { events: 0, lines: bookings.map(() => []) };
+  if (byStream.size === 0) return { events: 0, lines };
   const streams = [...byStream].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  // The append is queued on the transaction's connection behind the locks, its events'
-  // JSON made while the locks are awaited.
-  const locked = lockLedgerStreams(
+  const recorded = streams.flatMap(([, events]) => events);
+  await lockLedgerStreams(
     tx,
     streams.map(([streamId]) => streamId),
   );
-  const appending = store.appendMany(
+  await store.appendMany(
     streams.map(([streamId, events]) => ({
       streamId,
       // PostingsRecorded is plain JSON data, which appendMany serialises as it is: toJson's
       // copy (JSON's round trip) would only be serialised in its turn.
-      events: events.map(({ type, ...data }) => ({
+      events: events.map(({ eventId, event: { type, ...data } }) => ({
+        eventId,
         type,
         data: data as unknown as JsonObject,
         metadata,
@@ -156,19 +156,9 @@ export async function bookLinesMany(
     })),
     { client: tx },
   );
-  const [, appended] = await Promise.all([locked, appending]);
-  const positions = new Map<PostingsRecorded, string>();
-  streams.forEach(([, events], s) => {
-    events.forEach((event, e) =>
-      positions.set(event, appended[s]!.events[e]!.globalPosition.toString()),
-    );
-  });
-  const lines = placed.map((booked) =>
-    booked.map(({ event, index }) => ({ position: positions.get(event)!, index })),
-  );
-  const projected = projectLines(tx, [...positions.values()], [...positions.keys()]);
-  await Promise.all([projected, options.afterAppend?.(lines)]);
-  return { events: positions.size, lines };
+  await projectLines(tx, recorded);
+  await options.afterProjection?.(lines);
+  return { events: recorded.length, lines };
 }
 
 /** Advisory lock class of ledger streams (pg_advisory_xact_lock's first key): "LEDG". */
@@ -209,19 +199,18 @@ export async function appendPeriodClosed(
 }
 
 /**
- * Projects the lines of the PostingsRecorded just appended (their global positions) into
- * ledger_lines, read back from the stored events rather than sent a second time. Only the park
- * hour of each line is computed here (startOfLocalHour, by Intl's zone rules) and sent, once
- * per time zone and interval start, for the SQL to look up.
+ * Projects the lines of the PostingsRecorded just appended (by event id) into ledger_lines,
+ * read back from the stored events rather than sent a second time. Only the park hour of each
+ * line is computed here (startOfLocalHour, by Intl's zone rules) and sent, once per time zone
+ * and interval start, for the SQL to look up.
  */
 async function projectLines(
   tx: Queryable,
-  positions: readonly string[],
-  events: readonly PostingsRecorded[],
+  recorded: readonly { eventId: string; event: PostingsRecorded }[],
 ): Promise<void> {
   // Park hours by time zone and interval start, as the SQL looks them up.
   const hours: Record<string, string> = {};
-  for (const event of events) {
+  for (const { event } of recorded) {
     for (const { posting } of event.lines) {
       const key = `${event.timeZone}|${posting.intervalStart}`;
       hours[key] ??= new Date(
@@ -240,7 +229,7 @@ async function projectLines(
        SELECT stream_id, stream_version, data->>'enterpriseId' AS enterprise_id,
          data->>'parkId' AS park_id, data->>'timeZone' AS time_zone, data->>'cause' AS cause,
          data->>'source' AS source, data->'lines' AS lines
-       FROM events WHERE global_position = ANY($1::bigint[])
+       FROM events WHERE event_id = ANY($1::uuid[])
      )
      SELECT e.stream_id, e.stream_version, l.ord - 1, e.enterprise_id, e.park_id,
        l.line->>'kind', e.cause, (l.line->>'priorPeriod')::boolean,
@@ -262,7 +251,7 @@ async function projectLines(
        CROSS JOIN LATERAL jsonb_array_elements(e.lines) WITH ORDINALITY AS l(line, ord)
        CROSS JOIN LATERAL (SELECT l.line->'posting' AS posting,
          l.line->'posting'->'figures' AS figures) AS p`,
-    [positions, JSON.stringify(hours)],
+    [recorded.map(({ eventId }) => eventId), JSON.stringify(hours)],
   );
 }
 
@@ -355,7 +344,7 @@ export function standingFor(
 
 /**
  * saveBasis for postings just booked: a kept row's posting is read from the line that booked it
- * (its event's position and index) instead of being sent again; a row without one is no longer
+ * (its event's id and index) instead of being sent again; a row without one is no longer
  * accounted and loses its row. Each (meter, interval) at most once.
  */
 export async function saveBookedBasis(
@@ -375,15 +364,14 @@ export async function saveBookedBasis(
   if (kept.length > 0) {
     await tx.query(
       `WITH recorded AS MATERIALIZED (
-         SELECT global_position, data->'lines' AS lines FROM events
-         WHERE global_position = ANY($2::bigint[])
+         SELECT event_id, data->'lines' AS lines FROM events WHERE event_id = ANY($2::uuid[])
        )
        INSERT INTO ledger_basis (meter_id, interval_start, enterprise_id, reading, posting, uses_fallback)
        SELECT r.meter_id, r.interval_start, r.enterprise_id, r.reading,
          e.lines->r.line->'posting', r.uses_fallback
        FROM jsonb_to_recordset($1::jsonb) AS r(meter_id text, interval_start timestamptz,
-         enterprise_id text, reading jsonb, uses_fallback boolean, position bigint, line int)
-         JOIN recorded e ON e.global_position = r.position
+         enterprise_id text, reading jsonb, uses_fallback boolean, event_id uuid, line int)
+         JOIN recorded e ON e.event_id = r.event_id
        ON CONFLICT (meter_id, interval_start) DO UPDATE SET enterprise_id = EXCLUDED.enterprise_id,
          reading = EXCLUDED.reading, posting = EXCLUDED.posting, uses_fallback = EXCLUDED.uses_fallback`,
       [
@@ -394,11 +382,11 @@ export async function saveBookedBasis(
             enterprise_id: row.enterpriseId,
             reading: row.reading,
             uses_fallback: row.usesFallback,
-            position: row.booked!.position,
+            event_id: row.booked!.eventId,
             line: row.booked!.index,
           })),
         ),
-        [...new Set(kept.map((row) => row.booked!.position))],
+        [...new Set(kept.map((row) => row.booked!.eventId))],
       ],
     );
   }
