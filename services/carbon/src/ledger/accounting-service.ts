@@ -21,7 +21,6 @@ import {
   lockBasis,
   lockBasisMany,
   monthOf,
-  saveBookedBasis,
   type LedgerBooking,
   type StoredReading,
 } from './ledger-store';
@@ -329,18 +328,15 @@ export class AccountingService {
     if (ledgerBookings.length > 0) {
       // The basis takes each new posting from the line that booked it.
       await bookLinesMany(this.store, tx, ledgerBookings, {
-        afterProjection: (stored) =>
-          saveBookedBasis(
-            tx,
-            [...changed.values()].map((change) => ({
-              meterId: change.meterId,
-              intervalStart: change.intervalStart,
-              enterpriseId: change.enterpriseId,
-              reading: change.reading,
-              booked: change.posting && stored[change.booking]![change.line],
-              usesFallback: change.posting?.factors.some((factor) => factor.fallback) ?? false,
-            })),
-          ),
+        basis: (stored) =>
+          [...changed.values()].map((change) => ({
+            meterId: change.meterId,
+            intervalStart: change.intervalStart,
+            enterpriseId: change.enterpriseId,
+            reading: change.reading,
+            booked: change.posting && stored[change.booking]![change.line],
+            usesFallback: change.posting?.factors.some((factor) => factor.fallback) ?? false,
+          })),
       });
     }
     return outcomes;

@@ -90,8 +90,11 @@ export async function bookLinesMany(
   bookings: readonly LedgerBooking[],
   options: {
     metadata?: EventMetadata;
-    /** More writes that need the lines stored (given where), made right after them. */
-    afterProjection?: (lines: BookedLine[][]) => Promise<void>;
+    /**
+     * Basis rows whose new postings are among the lines (given where each booking's lines are
+     * stored), saved in the statement that projects the lines (saveBasis's effect).
+     */
+    basis?: (lines: BookedLine[][]) => readonly BookedBasisRow[];
   } = {},
 ): Promise<{ events: number; lines: BookedLine[][] }> {
   const metadata = options.metadata ?? {};
@@ -156,8 +159,7 @@ export async function bookLinesMany(
     })),
     { client: tx },
   );
-  await projectLines(tx, recorded);
-  await options.afterProjection?.(lines);
+  await projectLines(tx, recorded, options.basis?.(lines) ?? []);
   return { events: recorded.length, lines };
 }
 
@@ -199,14 +201,30 @@ export async function appendPeriodClosed(
 }
 
 /**
+ * A reading's standing posting saved from the line that booked it (its event's id and index)
+ * instead of being sent again; without a line the reading is no longer accounted and loses its
+ * row.
+ */
+export interface BookedBasisRow {
+  meterId: string;
+  intervalStart: string;
+  enterpriseId: string;
+  reading: StoredReading;
+  booked: BookedLine | undefined;
+  usesFallback: boolean;
+}
+
+/**
  * Projects the lines of the PostingsRecorded just appended (by event id) into ledger_lines,
- * read back from the stored events rather than sent a second time. Only the park hour of each
- * line is computed here (startOfLocalHour, by Intl's zone rules) and sent, once per time zone
- * and interval start, for the SQL to look up.
+ * read back from the stored events rather than sent a second time, and in the same statement
+ * saves the basis rows whose postings they hold (each (meter, interval) at most once). Only the
+ * park hour of each line is computed here (startOfLocalHour, by Intl's zone rules) and sent,
+ * once per time zone and interval start, for the SQL to look up.
  */
 async function projectLines(
   tx: Queryable,
   recorded: readonly { eventId: string; event: PostingsRecorded }[],
+  basis: readonly BookedBasisRow[],
 ): Promise<void> {
   // Park hours by time zone and interval start, as the SQL looks them up.
   const hours: Record<string, string> = {};
@@ -218,41 +236,81 @@ async function projectLines(
       ).toISOString();
     }
   }
+  const kept = basis.filter((row) => row.booked);
+  const dropped = basis.filter((row) => !row.booked);
+  const params: unknown[] = [recorded.map(({ eventId }) => eventId), JSON.stringify(hours)];
+  if (kept.length > 0) {
+    params.push(
+      JSON.stringify(
+        kept.map((row) => ({
+          meter_id: row.meterId,
+          interval_start: row.intervalStart,
+          enterprise_id: row.enterpriseId,
+          reading: row.reading,
+          uses_fallback: row.usesFallback,
+          event_id: row.booked!.eventId,
+          line: row.booked!.index,
+        })),
+      ),
+    );
+  }
   await tx.query(
-    `INSERT INTO ledger_lines (stream_id, stream_version, line_index, enterprise_id, park_id, kind,
-       cause, prior_period, meter_id, interval_start, hour_start, category, commodity, quantity,
-       unit, quality, internal_supplier_id, energy_kgce, electricity_kwh, grid_kwh, renewable_kwh,
-       carbon_free_kwh, scope1_kgco2e, scope2_location_kgco2e, scope2_market_kgco2e, factors,
-       source, certificate_serials, recorded_at)
-     WITH recorded AS MATERIALIZED (
+    `WITH recorded AS MATERIALIZED (
        -- An event's fields read once (each read of data would decompress it again).
-       SELECT stream_id, stream_version, data->>'enterpriseId' AS enterprise_id,
+       SELECT event_id, stream_id, stream_version, data->>'enterpriseId' AS enterprise_id,
          data->>'parkId' AS park_id, data->>'timeZone' AS time_zone, data->>'cause' AS cause,
          data->>'source' AS source, data->'lines' AS lines
        FROM events WHERE event_id = ANY($1::uuid[])
+     ), projected AS (
+       INSERT INTO ledger_lines (stream_id, stream_version, line_index, enterprise_id, park_id,
+         kind, cause, prior_period, meter_id, interval_start, hour_start, category, commodity,
+         quantity, unit, quality, internal_supplier_id, energy_kgce, electricity_kwh, grid_kwh,
+         renewable_kwh, carbon_free_kwh, scope1_kgco2e, scope2_location_kgco2e,
+         scope2_market_kgco2e, factors, source, certificate_serials, recorded_at)
+       SELECT e.stream_id, e.stream_version, l.ord - 1, e.enterprise_id, e.park_id,
+         l.line->>'kind', e.cause, (l.line->>'priorPeriod')::boolean,
+         CASE WHEN l.line->>'kind' = 'certificate_coverage' THEN NULL
+           ELSE p.posting->>'meterId' END,
+         (p.posting->>'intervalStart')::timestamptz,
+         ($2::jsonb->>(e.time_zone || '|' || (p.posting->>'intervalStart')))::timestamptz,
+         p.posting->>'category', p.posting->>'commodity', (p.posting->>'quantity')::numeric,
+         p.posting->>'unit', p.posting->>'quality', p.posting->>'internalSupplierId',
+         (p.figures->>'energyKgce')::numeric, (p.figures->>'electricityKwh')::numeric,
+         (p.figures->>'gridKwh')::numeric, (p.figures->>'renewableKwh')::numeric,
+         (p.figures->>'carbonFreeKwh')::numeric, (p.figures->>'scope1KgCo2e')::numeric,
+         (p.figures->>'scope2LocationKgCo2e')::numeric,
+         (p.figures->>'scope2MarketKgCo2e')::numeric, p.posting->'factors', e.source,
+         CASE WHEN jsonb_typeof(l.line->'certificateSerials') = 'array'
+           THEN ARRAY(SELECT jsonb_array_elements_text(l.line->'certificateSerials')) END,
+         now()
+       FROM recorded e
+         CROSS JOIN LATERAL jsonb_array_elements(e.lines) WITH ORDINALITY AS l(line, ord)
+         CROSS JOIN LATERAL (SELECT l.line->'posting' AS posting,
+           l.line->'posting'->'figures' AS figures) AS p
      )
-     SELECT e.stream_id, e.stream_version, l.ord - 1, e.enterprise_id, e.park_id,
-       l.line->>'kind', e.cause, (l.line->>'priorPeriod')::boolean,
-       CASE WHEN l.line->>'kind' = 'certificate_coverage' THEN NULL ELSE p.posting->>'meterId' END,
-       (p.posting->>'intervalStart')::timestamptz,
-       ($2::jsonb->>(e.time_zone || '|' || (p.posting->>'intervalStart')))::timestamptz,
-       p.posting->>'category',
-       p.posting->>'commodity', (p.posting->>'quantity')::numeric, p.posting->>'unit',
-       p.posting->>'quality', p.posting->>'internalSupplierId',
-       (p.figures->>'energyKgce')::numeric, (p.figures->>'electricityKwh')::numeric,
-       (p.figures->>'gridKwh')::numeric, (p.figures->>'renewableKwh')::numeric,
-       (p.figures->>'carbonFreeKwh')::numeric, (p.figures->>'scope1KgCo2e')::numeric,
-       (p.figures->>'scope2LocationKgCo2e')::numeric, (p.figures->>'scope2MarketKgCo2e')::numeric,
-       p.posting->'factors', e.source,
-       CASE WHEN jsonb_typeof(l.line->'certificateSerials') = 'array'
-         THEN ARRAY(SELECT jsonb_array_elements_text(l.line->'certificateSerials')) END,
-       now()
-     FROM recorded e
-       CROSS JOIN LATERAL jsonb_array_elements(e.lines) WITH ORDINALITY AS l(line, ord)
-       CROSS JOIN LATERAL (SELECT l.line->'posting' AS posting,
-         l.line->'posting'->'figures' AS figures) AS p`,
-    [recorded.map(({ eventId }) => eventId), JSON.stringify(hours)],
+     ${
+       kept.length === 0
+         ? 'SELECT'
+         : `INSERT INTO ledger_basis (meter_id, interval_start, enterprise_id, reading, posting,
+              uses_fallback)
+            SELECT r.meter_id, r.interval_start, r.enterprise_id, r.reading,
+              e.lines->r.line->'posting', r.uses_fallback
+            FROM jsonb_to_recordset($3::jsonb) AS r(meter_id text, interval_start timestamptz,
+              enterprise_id text, reading jsonb, uses_fallback boolean, event_id uuid, line int)
+              JOIN recorded e ON e.event_id = r.event_id
+            ON CONFLICT (meter_id, interval_start) DO UPDATE SET
+              enterprise_id = EXCLUDED.enterprise_id, reading = EXCLUDED.reading,
+              posting = EXCLUDED.posting, uses_fallback = EXCLUDED.uses_fallback`
+     }`,
+    params,
   );
+  if (dropped.length > 0) {
+    await tx.query(
+      `DELETE FROM ledger_basis WHERE (meter_id, interval_start) IN (
+         SELECT * FROM unnest($1::text[], $2::timestamptz[]))`,
+      [dropped.map((row) => row.meterId), dropped.map((row) => row.intervalStart)],
+    );
+  }
 }
 
 /** What stands for a reading, and what it was computed from. */
@@ -340,63 +398,6 @@ export function standingFor(
   intervalStart: string,
 ): BasisRow | undefined {
   return basis.get(basisKey(meterId, intervalStart));
-}
-
-/**
- * saveBasis for postings just booked: a kept row's posting is read from the line that booked it
- * (its event's id and index) instead of being sent again; a row without one is no longer
- * accounted and loses its row. Each (meter, interval) at most once.
- */
-export async function saveBookedBasis(
-  tx: Queryable,
-  rows: readonly {
-    meterId: string;
-    intervalStart: string;
-    enterpriseId: string;
-    reading: StoredReading;
-    /** The posting's line, or undefined when the reading is no longer accounted. */
-    booked: BookedLine | undefined;
-    usesFallback: boolean;
-  }[],
-): Promise<void> {
-  const kept = rows.filter((row) => row.booked);
-  const dropped = rows.filter((row) => !row.booked);
-  if (kept.length > 0) {
-    await tx.query(
-      `WITH recorded AS MATERIALIZED (
-         SELECT event_id, data->'lines' AS lines FROM events WHERE event_id = ANY($2::uuid[])
-       )
-       INSERT INTO ledger_basis (meter_id, interval_start, enterprise_id, reading, posting, uses_fallback)
-       SELECT r.meter_id, r.interval_start, r.enterprise_id, r.reading,
-         e.lines->r.line->'posting', r.uses_fallback
-       FROM jsonb_to_recordset($1::jsonb) AS r(meter_id text, interval_start timestamptz,
-         enterprise_id text, reading jsonb, uses_fallback boolean, event_id uuid, line int)
-         JOIN recorded e ON e.event_id = r.event_id
-       ON CONFLICT (meter_id, interval_start) DO UPDATE SET enterprise_id = EXCLUDED.enterprise_id,
-         reading = EXCLUDED.reading, posting = EXCLUDED.posting, uses_fallback = EXCLUDED.uses_fallback`,
-      [
-        JSON.stringify(
-          kept.map((row) => ({
-            meter_id: row.meterId,
-            interval_start: row.intervalStart,
-            enterprise_id: row.enterpriseId,
-            reading: row.reading,
-            uses_fallback: row.usesFallback,
-            event_id: row.booked!.eventId,
-            line: row.booked!.index,
-          })),
-        ),
-        [...new Set(kept.map((row) => row.booked!.eventId))],
-      ],
-    );
-  }
-  if (dropped.length > 0) {
-    await tx.query(
-      `DELETE FROM ledger_basis WHERE (meter_id, interval_start) IN (
-         SELECT * FROM unnest($1::text[], $2::timestamptz[]))`,
-      [dropped.map((row) => row.meterId), dropped.map((row) => row.intervalStart)],
-    );
-  }
 }
 
 /**
