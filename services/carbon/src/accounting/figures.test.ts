@@ -1,3 +1,5 @@
+import Decimal from 'decimal.js';
+import fc from 'fast-check';
 import { cfeScore, renewableShare, showFigures, sumFigures, zeroFigures } from './figures';
 import type { PostingFigures } from './model';
 
@@ -33,6 +35,61 @@ describe('sumFigures and zeroFigures', () => {
         figures({ energyKgce: '-491.6' }),
       ]).energyKgce,
     ).toBe(expected);
+  });
+
+  it('sums as exact decimal addition rounded once to 34 digits half-even, whatever the terms', () => {
+    // The reference: decimal.js with room for every digit, rounded once at the end, printed
+    // without exponent or trailing zeros (and 0 for -0).
+    const Exact = Decimal.clone({ precision: 1_000, rounding: Decimal.ROUND_HALF_EVEN });
+    const reference = (terms: string[]): string => {
+      const text = terms
+        .reduce((total, term) => total.plus(term), new Exact(0))
+        .toSignificantDigits(34, Decimal.ROUND_HALF_EVEN)
+        .toFixed();
+      return text === '-0' ? '0' : text;
+    };
+    const term: fc.Arbitrary<string> = fc.oneof(
+      // Plain decimals up to 40 digits either side, leading and trailing zeros included.
+      fc
+        .tuple(
+          fc.boolean(),
+          fc.stringMatching(/^\d{1,40}$/),
+          fc.option(fc.stringMatching(/^\d{1,40}$/), { nil: undefined }),
+        )
+        .map(
+          ([negative, whole, fraction]) =>
+            `${negative ? '-' : ''}${whole}${fraction === undefined ? '' : `.${fraction}`}`,
+        ),
+      fc.constantFrom('0', '-0', '0.5', '-0.5', '1e-7', '2.5E+3', '9'.repeat(40)),
+    );
+    fc.assert(
+      fc.property(fc.array(term, { minLength: 1, maxLength: 12 }), (terms) => {
+        const sum = sumFigures(terms.map((energyKgce) => figures({ energyKgce })));
+        expect(sum.energyKgce).toBe(reference(terms));
+      }),
+      { numRuns: 2_000 },
+    );
+    // Ties at the 35th digit go to the even 34th; 34 nines carry into a 35th digit.
+    const ones = '1'.repeat(33);
+    for (const terms of [
+      [`${ones}2.5`],
+      [`${ones}3.5`],
+      [`-${ones}2.5`],
+      [`${ones}2.4`, '0.1'],
+      ['9'.repeat(34) + '.5'],
+      ['5', '-5'],
+      ['1.50', '2.250', '0003'],
+    ]) {
+      expect(sumFigures(terms.map((energyKgce) => figures({ energyKgce }))).energyKgce).toBe(
+        reference(terms),
+      );
+    }
+    // Worked by hand: 1111...12.5 (33 ones, 2, .5) is a tie at 34 digits, 2 is even: down.
+    expect(sumFigures([figures({ energyKgce: `${ones}2.5` })]).energyKgce).toBe(`${ones}2`);
+    // 34 nines and .5: a tie, 9 is odd: up to 10^34.
+    expect(sumFigures([figures({ energyKgce: '9'.repeat(34) + '.5' })]).energyKgce).toBe(
+      `1${'0'.repeat(34)}`,
+    );
   });
 
   it('sums nothing to zero', () => {

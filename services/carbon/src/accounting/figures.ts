@@ -40,13 +40,69 @@ export function sumFigures(figures: readonly PostingFigures[]): PostingFigures {
   // The sum of nothing is 0 (as the reduce below would answer), asked for every hour without
   // internal supply.
   if (figures.length === 0) return zeroFigures();
-  return mapFigures((field) =>
-    decimalText(
-      figures
-        .reduce((total, f) => total.plus(f[field]), new ExactSum(0))
-        .toSignificantDigits(Dec.precision),
-    ),
+  return mapFigures(
+    (field) =>
+      plainSum(figures, field, Dec.precision) ??
+      decimalText(
+        figures
+          .reduce((total, f) => total.plus(f[field]), new ExactSum(0))
+          .toSignificantDigits(Dec.precision),
+      ),
   );
+}
+
+const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
+
+/**
+ * The sum of one field as the ExactSum reduce above answers it, in integers: the exact sum of
+ * plain decimal texts (every figure decimalText wrote), rounded once to `digits` significant
+ * digits half to even (Dec's rounding mode) and printed as decimalText prints. Undefined, for the
+ * Decimal path, when a term is not a plain decimal or the sum passes ExactSum's 1,000 digits.
+ * Decimal takes most of the time the relay spends on an hour's emissions.
+ */
+function plainSum(
+  figures: readonly PostingFigures[],
+  field: keyof PostingFigures,
+  digits: number,
+): string | undefined {
+  const terms: { negative: boolean; digits: string; scale: number }[] = [];
+  let scale = 0;
+  for (const figure of figures) {
+    const match = PLAIN_DECIMAL.exec(figure[field]);
+    if (!match) return undefined;
+    const fraction = match[3] ?? '';
+    // Far from any figure; the Decimal path then answers as ExactSum's precision allows.
+    if (match[2]!.length + fraction.length > 900) return undefined;
+    terms.push({
+      negative: match[1] === '-',
+      digits: match[2]! + fraction,
+      scale: fraction.length,
+    });
+    if (fraction.length > scale) scale = fraction.length;
+  }
+  let total = 0n;
+  for (const term of terms) {
+    const value = BigInt(term.digits) * 10n ** BigInt(scale - term.scale);
+    total += term.negative ? -value : value;
+  }
+  const negative = total < 0n;
+  let magnitude = negative ? -total : total;
+  const length = magnitude.toString().length;
+  if (length > 1_000) return undefined;
+  if (length > digits) {
+    const unit = 10n ** BigInt(length - digits);
+    let kept = magnitude / unit;
+    const twiceRest = (magnitude % unit) * 2n;
+    if (twiceRest > unit || (twiceRest === unit && kept % 2n === 1n)) kept += 1n;
+    magnitude = kept * unit;
+  }
+  if (magnitude === 0n) return '0';
+  let text = magnitude.toString();
+  if (scale > 0) {
+    text = text.padStart(scale + 1, '0');
+    text = `${text.slice(0, -scale)}.${text.slice(-scale)}`.replace(/\.?0+$/, '');
+  }
+  return negative ? `-${text}` : text;
 }
 
 /**

@@ -15,8 +15,14 @@ export const carbonTopics: readonly TopicSpec[] = [
 
 const v1 = park.carbon.v1;
 
+/** decimalText's own output: no sign on zero, no leading or trailing zeros, no exponent. */
+const CANONICAL_DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
+
 export function figuresToProto(figures: PostingFigures): park.carbon.v1.Figures {
-  const d = (value: string) => ({ value: decimalText(new Dec(value)) });
+  // Figures are mostly decimalText's output already (sumFigures'), which it gives back as is.
+  const d = (value: string) => ({
+    value: CANONICAL_DECIMAL.test(value) && value !== '-0' ? value : decimalText(new Dec(value)),
+  });
   return {
     energyKgce: d(figures.energyKgce),
     electricityKwh: d(figures.electricityKwh),
