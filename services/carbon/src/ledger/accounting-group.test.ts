@@ -107,7 +107,25 @@ describe('a group of readings messages', () => {
 
   /** The enterprise's ledger lines, meter and message named without their prefix. */
   async function lines(enterpriseId: string, prefix: string) {
-    const { rows } = await h.db.pool.query<Record<string, string | boolean>>(
+    const { rows } = await h.db.pool.query<{
+      month: string;
+      version: string;
+      index: string;
+      kind: string;
+      cause: string;
+      source: string;
+      meter_id: string;
+      prior_period: boolean;
+      interval_start: string;
+      hour_start: string;
+      quantity: string;
+      quality: string;
+      kwh: string;
+      kgce: string;
+      location: string;
+      market: string;
+      factors: string;
+    }>(
       `SELECT right(stream_id, 7) AS month, stream_version::text AS version,
          line_index::text AS index, kind, cause, source, meter_id, prior_period,
          to_char(interval_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI') AS interval_start,
@@ -121,13 +139,20 @@ describe('a group of readings messages', () => {
     );
     return rows.map((row) => ({
       ...row,
-      source: (row.source as string).replace(`${prefix}-`, ''),
-      meter_id: (row.meter_id as string).replace(`${prefix}-`, ''),
+      source: row.source.replace(`${prefix}-`, ''),
+      meter_id: row.meter_id.replace(`${prefix}-`, ''),
     }));
   }
 
   async function basis(enterpriseId: string, prefix: string) {
-    const { rows } = await h.db.pool.query<{ meter_id: string; posting: unknown }>(
+    const { rows } = await h.db.pool.query<{
+      meter_id: string;
+      at: string;
+      value: string;
+      quality: string;
+      posting: unknown;
+      uses_fallback: boolean;
+    }>(
       `SELECT meter_id, to_char(interval_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI') AS at,
          reading->>'value' AS value, reading->>'quality' AS quality,
          posting - 'meterId' - 'enterpriseId' AS posting, uses_fallback
