@@ -20,6 +20,12 @@ import { activityProjection } from './activity';
 import { CARBON_EMISSIONS_TOPIC, emissionsProjection, FIGURE_COLUMNS } from './emissions';
 import { schemaOf, type Projection } from './projection';
 import { createBaseTables, ProjectionRunner } from './runner';
+import {
+  emissionsRestatedPayload,
+  hourlyEmissionsPayload,
+  type FigureValues,
+  type HourChange,
+} from '../test-support/emissions-payloads';
 
 /**
  * The runner applies a group of records with the projection's applyMany (a few statements for
@@ -316,43 +322,12 @@ const expectedActivity = {
   soc: [],
 };
 
-type FigureValues = Partial<Record<keyof park.carbon.v1.Figures, string>>;
-
-function figures(values: FigureValues = {}): park.carbon.v1.Figures {
-  const d = (key: keyof park.carbon.v1.Figures) => ({ value: values[key] ?? '0' });
-  return {
-    energyKgce: d('energyKgce'),
-    electricityKwh: d('electricityKwh'),
-    gridKwh: d('gridKwh'),
-    renewableKwh: d('renewableKwh'),
-    carbonFreeKwh: d('carbonFreeKwh'),
-    scope1Kgco2e: d('scope1Kgco2e'),
-    scope2LocationKgco2e: d('scope2LocationKgco2e'),
-    scope2MarketKgco2e: d('scope2MarketKgco2e'),
-  };
-}
-
-interface HourChange {
-  hourStart: string;
-  change: FigureValues;
-  internal?: FigureValues;
-}
-
 function publishHours(prefix: string, enterpriseId: string, hours: HourChange[]) {
   return publish(
     emissionsTopic(prefix),
     enterpriseId,
     'park.carbon.v1.HourlyEmissionsAccounted',
-    park.carbon.v1.HourlyEmissionsAccounted.encode({
-      enterpriseId,
-      cause: 'reading',
-      hours: hours.map((hour) => ({
-        hourStart: new Date(hour.hourStart),
-        change: figures(hour.change),
-        priorPeriodAdjustment: false,
-        internalChange: figures(hour.internal),
-      })),
-    }).finish(),
+    hourlyEmissionsPayload(enterpriseId, hours),
   );
 }
 
@@ -362,19 +337,7 @@ function publishRestatement(prefix: string, enterpriseId: string, hours: HourCha
     emissionsTopic(prefix),
     enterpriseId,
     'park.carbon.v1.EmissionsRestated',
-    park.carbon.v1.EmissionsRestated.encode({
-      enterpriseId,
-      factorSetId: 'cn-grid-2023',
-      factorSetVersion: 2,
-      hours: hours.map((hour) => ({
-        hourStart: new Date(hour.hourStart),
-        before: figures(),
-        after: figures(),
-        change: figures(hour.change),
-        priorPeriodAdjustment: false,
-        internalChange: figures(hour.internal),
-      })),
-    }).finish(),
+    emissionsRestatedPayload(enterpriseId, hours),
   );
 }
 

@@ -28,6 +28,7 @@ import {
   DISPATCH_SETPOINTS_TOPIC,
 } from '../projections/dispatch';
 import { CARBON_EMISSIONS_TOPIC } from '../projections/emissions';
+import { hourlyEmissionsPayload } from './emissions-payloads';
 import { reportingConfigSchema, startReportingService, type ReportingServer } from '../server';
 
 export const AUTH: AuthSettings = {
@@ -67,22 +68,6 @@ export interface ReportingHarness extends MeteringStandIn {
   bearer(role: Role, enterpriseId?: string): Promise<grpc.Metadata>;
   httpUrl: string;
   stop(): Promise<void>;
-}
-
-function figures(
-  values: Partial<Record<keyof park.carbon.v1.Figures, string>> = {},
-): park.carbon.v1.Figures {
-  const d = (key: keyof park.carbon.v1.Figures) => ({ value: values[key] ?? '0' });
-  return {
-    energyKgce: d('energyKgce'),
-    electricityKwh: d('electricityKwh'),
-    gridKwh: d('gridKwh'),
-    renewableKwh: d('renewableKwh'),
-    carbonFreeKwh: d('carbonFreeKwh'),
-    scope1Kgco2e: d('scope1Kgco2e'),
-    scope2LocationKgco2e: d('scope2LocationKgco2e'),
-    scope2MarketKgco2e: d('scope2MarketKgco2e'),
-  };
 }
 
 /**
@@ -148,16 +133,7 @@ export async function startReportingHarness(
         topics.emissions,
         enterpriseId,
         'park.carbon.v1.HourlyEmissionsAccounted',
-        park.carbon.v1.HourlyEmissionsAccounted.encode({
-          enterpriseId,
-          cause: 'reading',
-          hours: hours.map((hour) => ({
-            hourStart: new Date(hour.hourStart),
-            change: figures(hour.change),
-            priorPeriodAdjustment: false,
-            internalChange: figures(hour.internal),
-          })),
-        }).finish(),
+        hourlyEmissionsPayload(enterpriseId, hours),
         id,
       );
     },

@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { park } from '@park/contracts';
 import { unary } from '@park/testing';
+import { emissionsRestatedPayload, type FigureValues } from './emissions-payloads';
 import type { ReportingHarness } from './harness';
 
 /**
@@ -10,22 +11,7 @@ import type { ReportingHarness } from './harness';
  */
 
 const v1 = park.reporting.v1;
-type FigureKey = keyof park.carbon.v1.Figures;
-export type FigureValues = Partial<Record<FigureKey, string>>;
-
-function figures(values: FigureValues = {}): park.carbon.v1.Figures {
-  const d = (key: FigureKey) => ({ value: values[key] ?? '0' });
-  return {
-    energyKgce: d('energyKgce'),
-    electricityKwh: d('electricityKwh'),
-    gridKwh: d('gridKwh'),
-    renewableKwh: d('renewableKwh'),
-    carbonFreeKwh: d('carbonFreeKwh'),
-    scope1Kgco2e: d('scope1Kgco2e'),
-    scope2LocationKgco2e: d('scope2LocationKgco2e'),
-    scope2MarketKgco2e: d('scope2MarketKgco2e'),
-  };
-}
+export type { FigureValues };
 
 /** EnterpriseRegistered with the registry's energy-using flag as given. */
 export function publishEnterpriseFlagged(
@@ -67,19 +53,7 @@ export function publishRestatement(
     h.topics.emissions,
     enterpriseId,
     'park.carbon.v1.EmissionsRestated',
-    park.carbon.v1.EmissionsRestated.encode({
-      enterpriseId,
-      factorSetId: 'cn-grid-2023',
-      factorSetVersion: 2,
-      hours: hours.map((hour) => ({
-        hourStart: new Date(hour.hourStart),
-        before: figures(hour.before),
-        after: figures(hour.after),
-        change: figures(hour.change),
-        priorPeriodAdjustment: false,
-        internalChange: figures(hour.internal),
-      })),
-    }).finish(),
+    emissionsRestatedPayload(enterpriseId, hours),
     id,
   );
 }
