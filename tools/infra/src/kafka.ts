@@ -130,6 +130,18 @@ function writeServerProperties(
   return file;
 }
 
+/**
+ * A random cluster id as Kafka writes them (16 bytes, base64url), never starting with '-': the
+ * storage tool's argument parser takes such a value for an option ("argument --cluster-id/-t:
+ * expected one argument"), which failed one format in 64 (Kafka's own Uuid avoids it alike).
+ */
+function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 function formatStorage(
   propertiesFile: string,
   log: (line: string) => void,
@@ -137,7 +149,7 @@ function formatStorage(
 ): void {
   if (fs.existsSync(path.join(logDirs, 'meta.properties'))) return;
   log('formatting Kafka storage (KRaft) ...');
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = kafkaClusterId();
   const result = spawnSync(
     'java',
     [
