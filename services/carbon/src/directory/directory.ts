@@ -70,27 +70,35 @@ export async function applyRegistryFact(db: Queryable, fact: RegistryFact): Prom
   }
 }
 
+/** A carbon_enterprises row as queried. */
+interface EnterpriseRow {
+  enterprise_id: string;
+  park_id: string;
+  name: string;
+  energy_using: boolean;
+  exporter: boolean;
+}
+
+function toEnterpriseFacts(row: EnterpriseRow): EnterpriseFacts {
+  return {
+    enterpriseId: row.enterprise_id,
+    parkId: row.park_id,
+    name: row.name,
+    energyUsing: row.energy_using,
+    exporter: row.exporter,
+  };
+}
+
 export async function enterpriseFacts(
   db: Queryable,
   enterpriseId: string,
 ): Promise<EnterpriseFacts | undefined> {
-  const { rows } = await db.query<{
-    enterprise_id: string;
-    park_id: string;
-    name: string;
-    energy_using: boolean;
-    exporter: boolean;
-  }>('SELECT * FROM carbon_enterprises WHERE enterprise_id = $1', [enterpriseId]);
-  const row = rows[0];
-  return (
-    row && {
-      enterpriseId: row.enterprise_id,
-      parkId: row.park_id,
-      name: row.name,
-      energyUsing: row.energy_using,
-      exporter: row.exporter,
-    }
+  const { rows } = await db.query<EnterpriseRow>(
+    'SELECT * FROM carbon_enterprises WHERE enterprise_id = $1',
+    [enterpriseId],
   );
+  const row = rows[0];
+  return row && toEnterpriseFacts(row);
 }
 
 export async function parkFacts(db: Queryable, parkId: string): Promise<ParkFacts | undefined> {
@@ -141,16 +149,13 @@ export async function requireEnterpriseParks(
 ): Promise<Map<string, { enterprise: EnterpriseFacts; park: ParkFacts }>> {
   const found = new Map<string, { enterprise: EnterpriseFacts; park?: ParkFacts }>();
   if (enterpriseIds.length > 0) {
-    const { rows } = await db.query<{
-      enterprise_id: string;
-      park_id: string;
-      name: string;
-      energy_using: boolean;
-      exporter: boolean;
-      time_zone: string | null;
-      grid_region: string | null;
-      size_band: string | null;
-    }>(
+    const { rows } = await db.query<
+      EnterpriseRow & {
+        time_zone: string | null;
+        grid_region: string | null;
+        size_band: string | null;
+      }
+    >(
       `SELECT e.enterprise_id, e.park_id, e.name, e.energy_using, e.exporter, p.time_zone,
          p.grid_region, p.size_band
        FROM carbon_enterprises e LEFT JOIN carbon_parks p ON p.park_id = e.park_id
@@ -159,13 +164,7 @@ export async function requireEnterpriseParks(
     );
     for (const row of rows) {
       found.set(row.enterprise_id, {
-        enterprise: {
-          enterpriseId: row.enterprise_id,
-          parkId: row.park_id,
-          name: row.name,
-          energyUsing: row.energy_using,
-          exporter: row.exporter,
-        },
+        enterprise: toEnterpriseFacts(row),
         ...(row.time_zone === null
           ? {}
           : {
