@@ -1,6 +1,6 @@
 // The readings read model's month partitions are created on demand by whichever ingest first
 // reaches a month. Ingests run concurrently, so several can reach a new month at once.
-import pg from 'pg';
+import { createPool } from '@park/eventstore';
 import { createTestDatabase, type TestDatabase } from '@park/testing';
 import { messagingMigrationsDir } from '@park/messaging';
 import { meteringMigrationsDir } from '../app';
@@ -14,10 +14,11 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 it('creates each month partition once when eight sessions ask for it at the same moment', async () => {
-  // One connection per session, as separate ingest transactions would have.
-  const sessions = Array.from(
-    { length: 8 },
-    () => new pg.Pool({ connectionString: db.url, max: 1 }),
+  // One connection per session, as separate ingest transactions would have. createPool listens
+  // for 'error': pool.end() resolves before its connections are closed, so the DROP ... WITH
+  // (FORCE) of afterAll can end one of them, and an unheard 'error' would fail the test file.
+  const sessions = Array.from({ length: 8 }, () =>
+    createPool({ connectionString: db.url, max: 1 }),
   );
   try {
     const months = Array.from({ length: 6 }, (_, m) => new Date(Date.UTC(2031, m, 15)));
