@@ -11,6 +11,7 @@ import {
   type Service,
 } from '@park/testing';
 import { meteringTopics } from '@park/metering/integration';
+import { deployedNodeOptions } from './deployed-settings';
 
 /**
  * A Redis database of the load benchmarks' own, emptied before and after (tests use 0, 11 and
@@ -19,13 +20,20 @@ import { meteringTopics } from '@park/metering/integration';
 const BENCH_REDIS_DB = 14;
 
 /** The services' settings in every load benchmark, beside their defaults. */
-const BENCH_SERVICE_ENV: NonNullable<ParkServicesOptions['env']> = {
-  // The load's readings lie in the past month: a gap-filling pass would estimate every interval
-  // from there to now for each load meter, work no gateway traffic causes.
-  metering: { METERING_GAP_FILL_INTERVAL_MS: '3600000' },
-  // Nor may carbon close that month under the load (its readings would become restatements).
-  carbon: { CARBON_PERIOD_CLOSE_INTERVAL_MS: '0' },
-};
+function benchServiceEnv(services: readonly Service[]): NonNullable<ParkServicesOptions['env']> {
+  const env: NonNullable<ParkServicesOptions['env']> = {
+    // The load's readings lie in the past month: a gap-filling pass would estimate every interval
+    // from there to now for each load meter, work no gateway traffic causes.
+    metering: { METERING_GAP_FILL_INTERVAL_MS: '3600000' },
+    // Nor may carbon close that month under the load (its readings would become restatements).
+    carbon: { CARBON_PERIOD_CLOSE_INTERVAL_MS: '0' },
+  };
+  // The heap limits of the cluster: memory and pauses as deployed.
+  for (const service of services) {
+    env[service] = { ...env[service], NODE_OPTIONS: deployedNodeOptions(service) };
+  }
+  return env;
+}
 
 export interface BenchPark {
   services: ParkServices;
@@ -68,7 +76,7 @@ export async function startBenchPark(
     jwtSecret: auth.secret!,
     redisDb: BENCH_REDIS_DB,
     services,
-    env: BENCH_SERVICE_ENV,
+    env: benchServiceEnv(services),
   });
   const metering = new park.metering.v1.MeteringServiceClient(
     running.grpc('metering'),
