@@ -22,3 +22,4 @@ export {
 export * from './decider';
 export * from './stream-writer';
 export { StreamStateCache, type CachedState } from './state-cache';
+export { StreamLocks } from './stream-locks';

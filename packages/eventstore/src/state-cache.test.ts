@@ -158,6 +158,21 @@ describe('StreamWriter with a state cache', () => {
     expect(outcome.version).toBe(1);
   });
 
+  it("queues one process's concurrent commands on a stream instead of failing them", async () => {
+    // One attempt each: a command that read a version another one appended past would fail.
+    const cached = new StreamWriter(store, tally, noReadModel, {
+      snapshots: every3,
+      cachedStreams: 10,
+      maxAttempts: 1,
+    });
+    const amounts = Array.from({ length: 20 }, (_, i) => i + 1);
+    await Promise.all(amounts.map((amount) => add(cached, 'tally-7', amount)));
+    const outcome = await add(cached, 'tally-7', 100);
+    // 1 + 2 + ... + 20 = 20 * 21 / 2 = 210, plus 100, over 21 events.
+    expect(outcome.state).toEqual({ total: 310, count: 21 });
+    expect(outcome.version).toBe(21);
+  });
+
   it('keeps the state of a command that decided nothing', async () => {
     const cached = writer(10);
     await add(cached, 'tally-6', 4);

@@ -10,6 +10,7 @@ import { WrongExpectedVersionError } from './errors';
 import type { EventStore } from './event-store';
 import { inTransaction } from './pool';
 import { StreamStateCache } from './state-cache';
+import { StreamLocks } from './stream-locks';
 import type { EventMetadata, JsonObject, RecordedEvent } from './types';
 import type { Pool, PoolClient } from 'pg';
 
@@ -28,7 +29,10 @@ export interface StreamWriterOptions<State> {
   /**
    * Keeps the committed state of up to this many recently written streams in memory (see
    * StreamStateCache): a command then reads only the events after the cached version instead of
-   * the snapshot and the events since it. Off when absent.
+   * the snapshot and the events since it. Off when absent. With it, this writer's commands on one
+   * stream also queue behind each other (StreamLocks) instead of conflicting: a busy stream's
+   * overlapping commands would otherwise each fail, drop the cached states of their transaction
+   * and reload them. Such a writer's `decide` must not write the same streams through it.
    */
   cachedStreams?: number;
 }
@@ -56,6 +60,7 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
   private readonly handler: CommandHandler<Command, Event, State>;
   private readonly maxAttempts: number;
   private readonly cache?: StreamStateCache<State>;
+  private readonly locks?: StreamLocks;
 
   constructor(
     private readonly store: EventStore,
@@ -67,6 +72,7 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
     this.maxAttempts = options.maxAttempts ?? 5;
     if (options.cachedStreams !== undefined) {
       this.cache = new StreamStateCache(options.cachedStreams);
+      this.locks = new StreamLocks();
     }
   }
 
@@ -130,6 +136,23 @@ export class StreamWriter<Command, Event extends DomainEvent, State> {
     metadata: EventMetadata = {},
   ): Promise<Map<string, WriteOutcome<Event, State, Result>>> {
     const ids = [...new Set(streamIds)].sort();
+    const release = await this.locks?.acquire(ids);
+    try {
+      return await this.writeManyHeld(ids, decide, metadata);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async writeManyHeld<Result>(
+    ids: readonly string[],
+    decide: (
+      streamId: string,
+      state: State,
+      client: PoolClient,
+    ) => Promise<Decision<Event, Result>>,
+    metadata: EventMetadata,
+  ): Promise<Map<string, WriteOutcome<Event, State, Result>>> {
     for (let attempt = 1; ; attempt++) {
       const loaded = await this.loadMany(ids);
       try {
