@@ -2,6 +2,7 @@ import Decimal from 'decimal.js';
 import fc from 'fast-check';
 import { cfeScore, renewableShare, showFigures, sumFigures, zeroFigures } from './figures';
 import type { PostingFigures } from './model';
+import { plainDecimalText } from '../test-support/decimal-arbitraries';
 
 const figures = (overrides: Partial<PostingFigures>): PostingFigures => ({
   ...zeroFigures(),
@@ -49,17 +50,7 @@ describe('sumFigures and zeroFigures', () => {
       return text === '-0' ? '0' : text;
     };
     const term: fc.Arbitrary<string> = fc.oneof(
-      // Plain decimals up to 40 digits either side, leading and trailing zeros included.
-      fc
-        .tuple(
-          fc.boolean(),
-          fc.stringMatching(/^\d{1,40}$/),
-          fc.option(fc.stringMatching(/^\d{1,40}$/), { nil: undefined }),
-        )
-        .map(
-          ([negative, whole, fraction]) =>
-            `${negative ? '-' : ''}${whole}${fraction === undefined ? '' : `.${fraction}`}`,
-        ),
+      plainDecimalText,
       fc.constantFrom('0', '-0', '0.5', '-0.5', '1e-7', '2.5E+3', '9'.repeat(40)),
     );
     fc.assert(

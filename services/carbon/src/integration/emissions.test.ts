@@ -2,6 +2,7 @@ import Decimal from 'decimal.js';
 import fc from 'fast-check';
 import { zeroFigures } from '../accounting';
 import { figuresToProto } from './emissions';
+import { plainDecimalText } from '../test-support/decimal-arbitraries';
 
 describe('figuresToProto', () => {
   it('writes each figure as its canonical decimal text, given canonical or not', () => {
@@ -11,16 +12,7 @@ describe('figuresToProto', () => {
       return fixed === '-0' ? '0' : fixed;
     };
     const text: fc.Arbitrary<string> = fc.oneof(
-      fc
-        .tuple(
-          fc.boolean(),
-          fc.stringMatching(/^\d{1,40}$/),
-          fc.option(fc.stringMatching(/^\d{1,40}$/), { nil: undefined }),
-        )
-        .map(
-          ([negative, whole, fraction]) =>
-            `${negative ? '-' : ''}${whole}${fraction === undefined ? '' : `.${fraction}`}`,
-        ),
+      plainDecimalText,
       fc.constantFrom('0', '-0', '-0.0', '007.50', '1e-7', '2.5E+3', '-1280.5'),
     );
     fc.assert(
