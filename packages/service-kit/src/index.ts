@@ -1,5 +1,6 @@
 export * from './config';
 export * from './errors';
+export { AdmissionLimiter, type AdmissionLimits } from './admission';
 export * from './auth';
 export * from './logger';
 export * from './readiness';

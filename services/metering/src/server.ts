@@ -21,7 +21,7 @@ import { meteringMigrationsDir } from './app';
 import { meteringEventMapper, meteringTopics } from './integration';
 import { fillGaps } from './readings/gap-service';
 import { MeterHotStateCache } from './readings/hot-state';
-import { IngestService } from './readings/ingest-service';
+import { DEFAULT_BATCH_LIMITS, IngestService } from './readings/ingest-service';
 import { DEFAULT_CACHED_METERS, MeterStreams } from './readings/meter-streams';
 import { MeterDirectory } from './registry/meter-directory';
 import { RegistryService } from './registry/registry-service';
@@ -35,6 +35,21 @@ export const meteringConfigSchema = serviceConfigSchema.safeExtend({
   METERING_LATE_WINDOW_DAYS: z.coerce.number().int().min(1).default(90),
   /** Meters whose state is kept in memory between commands (least recently used out first). */
   METERING_STATE_CACHE_METERS: z.coerce.number().int().min(1).default(DEFAULT_CACHED_METERS),
+  /**
+   * Reading batches (a gRPC message, a slice of a bulk upload) ingested at once, and waiting for
+   * their turn; one more is refused with UNAVAILABLE / 503, so an overload cannot pile up calls
+   * until the heap runs out.
+   */
+  METERING_INGEST_BATCHES_IN_PROGRESS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_BATCH_LIMITS.inProgress),
+  METERING_INGEST_BATCHES_WAITING: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(DEFAULT_BATCH_LIMITS.waiting),
   /**
    * Prepended to the integration topics' names (tests and benchmarks on a shared broker); empty
    * in production, where the names are the contract's.
@@ -124,7 +139,12 @@ export async function startMeteringService(
   const hot = new MeterHotStateCache(runtime.redis, streams, {
     onError: (error) => runtime.logger.warn({ err: error }, 'meter hot state not written'),
   });
-  const ingest = new IngestService(streams, directory, hot);
+  const ingest = new IngestService(streams, directory, hot, {
+    batches: {
+      inProgress: config.METERING_INGEST_BATCHES_IN_PROGRESS,
+      waiting: config.METERING_INGEST_BATCHES_WAITING,
+    },
+  });
 
   const stopGapFilling = scheduleGapFilling({
     redis: runtime.redis,

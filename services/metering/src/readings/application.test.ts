@@ -784,3 +784,39 @@ it('writes array literals that PostgreSQL reads back element for element', async
   expect(read[0]!.texts).toEqual([...texts, null]);
   expect(read[0]!.numbers).toEqual(['1.5', '-0.25', null, '7']);
 });
+
+it('refuses a batch beyond its admission limits with UNAVAILABLE, writing nothing, and takes it again later', async () => {
+  await registry.registerMeter(intervalMeter('m-admit-1'));
+  await registry.registerMeter(intervalMeter('m-admit-2'));
+  const directory = new MeterDirectory(db.pool);
+  // One batch at a time and none waiting: the second of two batches sent together is refused.
+  const narrow = new IngestService(streams, directory, hot, {
+    batches: { inProgress: 1, waiting: 0 },
+  });
+  const first = narrow.ingest({
+    source: 'gateway:gw-1',
+    now: NOW,
+    readings: [val('m-admit-1', 0, '1.5'), val('m-admit-1', 1, '2.5')],
+  });
+  const second = narrow.ingest({
+    source: 'gateway:gw-1',
+    now: NOW,
+    readings: [val('m-admit-2', 0, '4')],
+  });
+  await expect(second).rejects.toMatchObject({
+    kind: 'unavailable',
+    message: 'the service is at capacity: 1 batches in progress and 0 waiting; retry with backoff',
+  });
+  expect((await first).map((r) => r.status)).toEqual(['accepted', 'accepted']);
+  expect(await eventCount(undefined, 'meter-m-admit-2')).toBe(1); // its registration only
+  expect(await rows('m-admit-2')).toEqual([]);
+  expect(narrow.load).toEqual({ inProgress: 0, waiting: 0 });
+  // The client's retry is taken once the first batch is done.
+  const retried = await narrow.ingest({
+    source: 'gateway:gw-1',
+    now: NOW,
+    readings: [val('m-admit-2', 0, '4')],
+  });
+  expect(retried.map((r) => r.status)).toEqual(['accepted']);
+  expect(await values('m-admit-2')).toEqual({ [q(0)]: '4' });
+});

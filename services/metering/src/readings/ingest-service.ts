@@ -1,4 +1,5 @@
 import { type EventMetadata, type Decision } from '@park/eventstore';
+import { AdmissionLimiter, type AdmissionLimits } from '@park/service-kit/admission';
 import { NotFoundError, PreconditionError, ValidationError } from '@park/service-kit/errors';
 import type { MeterDirectory } from '../registry/meter-directory';
 import { instantText, parseInstant } from '@park/domain-primitives';
@@ -36,7 +37,14 @@ export interface IngestServiceOptions {
   concurrency?: number;
   /** Meters decided, appended and projected in one transaction (they commit together). */
   metersPerTransaction?: number;
+  /**
+   * Batches ingested at once, and batches waiting for their turn; one more is refused with
+   * UNAVAILABLE (retry with backoff). Default: 8 in progress, 64 waiting.
+   */
+  batches?: AdmissionLimits;
 }
+
+export const DEFAULT_BATCH_LIMITS: AdmissionLimits = { inProgress: 8, waiting: 64 };
 
 /**
  * Ingestion of reading batches for many meters: grouped by meter, each meter's readings decided
@@ -47,6 +55,7 @@ export interface IngestServiceOptions {
 export class IngestService {
   private readonly concurrency: number;
   private readonly metersPerTransaction: number;
+  private readonly admission: AdmissionLimiter;
 
   constructor(
     private readonly streams: MeterStreams,
@@ -56,9 +65,19 @@ export class IngestService {
   ) {
     this.concurrency = options.concurrency ?? 4;
     this.metersPerTransaction = Math.max(1, options.metersPerTransaction ?? 50);
+    this.admission = new AdmissionLimiter('batches', options.batches ?? DEFAULT_BATCH_LIMITS);
   }
 
-  async ingest(batch: IngestBatch): Promise<BatchReadingResult[]> {
+  /** Batches being ingested and waiting for their turn now. */
+  get load(): { inProgress: number; waiting: number } {
+    return { inProgress: this.admission.inProgress, waiting: this.admission.waiting };
+  }
+
+  ingest(batch: IngestBatch): Promise<BatchReadingResult[]> {
+    return this.admission.run(() => this.ingestAdmitted(batch));
+  }
+
+  private async ingestAdmitted(batch: IngestBatch): Promise<BatchReadingResult[]> {
     const now = typeof batch.now === 'string' ? batch.now : instantText(batch.now.getTime());
     if (parseInstant(now) === undefined) {
       throw ValidationError.field('now', 'must be an ISO 8601 instant with an offset');
