@@ -39,12 +39,12 @@ export interface IngestServiceOptions {
   metersPerTransaction?: number;
   /**
    * Batches ingested at once, and batches waiting for their turn; one more is refused with
-   * UNAVAILABLE (retry with backoff). Default: 8 in progress, 64 waiting.
+   * UNAVAILABLE (retry with backoff). Default: 32 in progress, 128 waiting.
    */
   batches?: AdmissionLimits;
 }
 
-export const DEFAULT_BATCH_LIMITS: AdmissionLimits = { inProgress: 8, waiting: 64 };
+export const DEFAULT_BATCH_LIMITS: AdmissionLimits = { inProgress: 32, waiting: 128 };
 
 /**
  * Ingestion of reading batches for many meters: grouped by meter, each meter's readings decided
