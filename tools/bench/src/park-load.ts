@@ -157,8 +157,8 @@ export interface ProtoReading {
  * One IngestReadings call of one batch, answered once metering has stored it: a gateway's
  * upload. ABORTED (another call appended to one of its meters' streams at the same moment) and
  * UNAVAILABLE (no database connection free in time, or metering at capacity) are retried as the
- * status asks, with backoff (100 ms doubling to 2 s) for up to 30 s, as a gateway holds its backlog
- * through a service's overload. Metering commits a batch's meters in several transactions, so a
+ * status asks, with backoff (100 ms doubling to 5 s) for up to 5 minutes, as a gateway holds its
+ * backlog through a service's overload (metering refuses batches beyond its admission limits). Metering commits a batch's meters in several transactions, so a
  * failed call may have stored some of them: on a retry those come back as duplicates, which count
  * as stored. Resolves with the answer; rejects when a reading was not stored, because a benchmark
  * must not report figures of readings the service refused.
@@ -169,14 +169,14 @@ export async function ingestBatch(
   batchId: string,
   readings: ProtoReading[],
 ): Promise<park.metering.v1.IngestReadingsResponse> {
-  const giveUpAt = Date.now() + 30_000;
+  const giveUpAt = Date.now() + 300_000;
   for (let attempt = 1; ; attempt++) {
     try {
       return await ingestOnce(client, metadata, batchId, readings, attempt > 1);
     } catch (error) {
       const code = (error as grpc.ServiceError).code;
       const retriable = code === grpc.status.ABORTED || code === grpc.status.UNAVAILABLE;
-      const backoffMs = Math.min(2_000, 50 * 2 ** attempt);
+      const backoffMs = Math.min(5_000, 50 * 2 ** attempt);
       if (!retriable || Date.now() + backoffMs > giveUpAt) throw error;
       await new Promise((resolve) => setTimeout(resolve, backoffMs));
     }
