@@ -47,3 +47,8 @@ export async function failure(call: Promise<unknown>): Promise<grpc.ServiceError
   }
   throw new Error('the call succeeded but was expected to fail');
 }
+
+/** Exponential backoff: the delay before retry `attempt` (1 for the first retry), capped. */
+export function backoffDelayMs(attempt: number, initialMs: number, maxMs: number): number {
+  return Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
+}

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { park } from '@park/contracts';
 import { creditCodeCheckCharacter, organizationCodeCheckCharacter } from '@park/metering';
-import { unary } from '@park/testing';
+import { backoffDelayMs, unary } from '@park/testing';
 
 // Registration and readings of the load benchmarks (freshness, query, soak), sent to the
 // services over gRPC as a gateway or an integrator sends them.
@@ -158,9 +158,9 @@ export interface ProtoReading {
  * upload. ABORTED (another call appended to one of its meters' streams at the same moment) and
  * UNAVAILABLE (no database connection free in time, or metering at capacity) are retried as the
  * status asks, with backoff (100 ms doubling to 5 s) for up to 5 minutes, as a gateway holds its
- * backlog through a service's overload (metering refuses batches beyond its admission limits). Metering commits a batch's meters in several transactions, so a
- * failed call may have stored some of them: on a retry those come back as duplicates, which count
- * as stored. Resolves with the answer; rejects when a reading was not stored, because a benchmark
+ * backlog through a service's overload (metering refuses batches beyond its admission limits).
+ * Metering commits a batch's meters in several transactions, so a failed call may have stored some
+ * of them: on a retry those come back as duplicates, which count as stored. Resolves with the answer; rejects when a reading was not stored, because a benchmark
  * must not report figures of readings the service refused.
  */
 export async function ingestBatch(
@@ -176,7 +176,7 @@ export async function ingestBatch(
     } catch (error) {
       const code = (error as grpc.ServiceError).code;
       const retriable = code === grpc.status.ABORTED || code === grpc.status.UNAVAILABLE;
-      const backoffMs = Math.min(5_000, 50 * 2 ** attempt);
+      const backoffMs = backoffDelayMs(attempt, 100, 5_000);
       if (!retriable || Date.now() + backoffMs > giveUpAt) throw error;
       await new Promise((resolve) => setTimeout(resolve, backoffMs));
     }

@@ -1,4 +1,4 @@
-import { backoffDelayMs, deliveryPlan } from './delivery-plan';
+import { deliveryPlan } from './delivery-plan';
 
 describe('deliveryPlan', () => {
   it('delivers every batch, swaps every n-th pair and repeats every m-th batch', () => {
@@ -40,13 +40,5 @@ describe('deliveryPlan', () => {
     // 1000 / 25 duplicates; 1000 / 30 = 33 swapped pairs.
     expect(plan.filter((d) => d.kind === 'duplicate')).toHaveLength(40);
     expect(plan.filter((d) => d.kind === 'ahead')).toHaveLength(33);
-  });
-});
-
-describe('backoffDelayMs', () => {
-  it('doubles from the initial delay up to the cap', () => {
-    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffDelayMs(attempt, 100, 2_000))).toEqual([
-      100, 200, 400, 800, 1_600, 2_000,
-    ]);
   });
 });

@@ -47,8 +47,3 @@ export function deliveryPlan(batches: number, options: DeliveryPlanOptions): Del
   }
   return plan;
 }
-
-/** Exponential backoff: the delay before retry `attempt` (1 for the first retry), capped. */
-export function backoffDelayMs(attempt: number, initialMs: number, maxMs: number): number {
-  return Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
-}

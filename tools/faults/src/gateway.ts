@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { park } from '@park/contracts';
-import { backoffDelayMs } from './delivery-plan';
+import { backoffDelayMs } from '@park/testing';
 
 export interface GatewayOptions {
   /** An integrator's (or operator's) bearer token. */
