@@ -313,6 +313,8 @@ interface Figures {
   kpis: Record<string, Record<string, string | undefined>>;
   /** Reporting's emissions projection summed over the park and the run (its active version). */
   projection: Record<string, string>;
+  /** Reporting's direct-line projection over the run: the line's metered energy, allocations. */
+  reportingLine: { metered: string; allocated: Record<string, string> };
   plan: { planId: string; status: string; intervals: number };
   planVsActual: { planId: string; actual: Record<string, string | undefined> };
   ratios: park.dispatch.v1.GetDirectLineRatiosResponse;
@@ -409,10 +411,14 @@ async function collect(): Promise<Figures> {
     }
     // The emissions projection's own sums, read where reporting keeps them.
     const reporting = databases!.reporting.pool;
-    const { rows: versions } = await reporting.query<{ version: number }>(
-      `SELECT version FROM projection_versions WHERE projection = 'emissions' AND status = 'active'`,
-    );
-    const schema = `rp_emissions_v${versions[0]!.version}`;
+    const activeSchema = async (projection: string) => {
+      const { rows } = await reporting.query<{ version: number }>(
+        `SELECT version FROM projection_versions WHERE projection = $1 AND status = 'active'`,
+        [projection],
+      );
+      return `rp_${projection}_v${rows[0]!.version}`;
+    };
+    const schema = await activeSchema('emissions');
     const columns = [
       'electricity_kwh',
       'scope1_kgco2e',
@@ -432,6 +438,23 @@ async function collect(): Promise<Figures> {
     const projection = Object.fromEntries(
       Object.entries(sums[0]!).map(([column, value]) => [column, canonical(value)]),
     );
+    // The direct-line KPIs come from the latest allocation revision reporting has taken in.
+    const allocations = await activeSchema('allocations');
+    const range = [new Date(START).toISOString(), new Date(END).toISOString()];
+    const { rows: metered } = await reporting.query<{ metered: string }>(
+      `SELECT coalesce(sum(metered_kwh), 0)::text AS metered FROM ${allocations}.line_intervals
+       WHERE interval_start >= $1 AND interval_start < $2`,
+      range,
+    );
+    const { rows: allocated } = await reporting.query<{ enterprise_id: string; kwh: string }>(
+      `SELECT enterprise_id, sum(allocated_kwh)::text AS kwh FROM ${allocations}.line_allocations
+       WHERE interval_start >= $1 AND interval_start < $2 GROUP BY enterprise_id ORDER BY enterprise_id`,
+      range,
+    );
+    const reportingLine = {
+      metered: canonical(metered[0]!.metered),
+      allocated: Object.fromEntries(allocated.map((r) => [r.enterprise_id, canonical(r.kwh)])),
+    };
     const { plan } = await unary<park.dispatch.v1.GetPlanResponse>((done) =>
       c.dispatch.getPlan({ parkId: sim.parkId, day: day1, planId: '' }, operator, deadline(), done),
     );
@@ -453,6 +476,7 @@ async function collect(): Promise<Figures> {
       balances,
       kpis,
       projection,
+      reportingLine,
       plan: { planId: plan!.planId, status: plan!.status, intervals: plan!.intervals.length },
       planVsActual: {
         planId: planVsActual.planId,
@@ -625,6 +649,15 @@ function checkFigures(f: Figures): void {
     allocated: text(directLine),
   });
   expect(directLine).toBeGreaterThan(0n);
+  // Reporting took in dispatch's latest allocations: the same line energy and consumers' shares.
+  expect(f.reportingLine).toEqual({
+    metered: text(expected.lineKwh),
+    allocated: Object.fromEntries(
+      [...sim.line.consumers]
+        .sort()
+        .map((id) => [id, text(expected.enterprises.get(id)!.directLine)]),
+    ),
+  });
 }
 
 it('runs two simulated days through the four services; every figure adds up', async () => {
