@@ -34,6 +34,9 @@ export interface EstimationClock {
 export function estimateInWindow(ctx: MeterContext, clock?: EstimationClock): void {
   const { meter, grid, book } = ctx;
   if (meter.latestSlot === undefined || meter.windowStart === undefined) return;
+  // Without a clock only estimates are revised: none, nothing to do (every ingested batch comes
+  // here, and walking the window interval by interval took 7 % of metering's time in the soak).
+  if (!clock && !book.holdsEstimates()) return;
   const last = parseInstant(meter.latestSlot)!;
   const starts: number[] = [];
   for (let t = parseInstant(meter.windowStart)!; t <= last; t = grid.next(t)) starts.push(t);

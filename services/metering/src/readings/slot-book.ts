@@ -70,6 +70,17 @@ export class SlotBook {
     this.changes.set(epochMs, { before, after: compactSlot(after), ...note });
   }
 
+  /** Whether any interval of the window or of this decision holds an estimate now. */
+  holdsEstimates(): boolean {
+    for (const change of this.changes.values()) {
+      if (change.after.quality === 'estimated') return true;
+    }
+    for (const key in this.meter.slots) {
+      if (this.meter.slots[key]!.quality === 'estimated') return true;
+    }
+    return false;
+  }
+
   /** Net changes in time order, unchanged intervals left out. */
   changed(): [number, SlotChange][] {
     return [...this.changes.entries()]
